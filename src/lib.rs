@@ -1,0 +1,4 @@
+//! sidtrace: find out why a person got the same SMS twice.
+pub mod model;
+pub mod record;
+pub mod time;
