@@ -1,4 +1,25 @@
 //! sidtrace: find out why a person got the same SMS twice.
+//!
+//! ```text
+//! paths ──input──▶ lines ──catalog (detect, parse)──▶ AccessLine / AppRecord
+//!        ──extract (prefilter, two passes, link)──▶ Attempt + ContextRecord + coverage
+//! --twilio ──twilio──▶ TwilioRecord
+//!        ──investigate (join, verdicts)──▶ Report ──render──▶ text / json / markdown
+//! ```
+//!
+//! Parsing never prints; the binary is a thin shell over [`app::run`].
+
+pub mod access;
+pub mod app;
+pub mod applog;
+pub mod catalog;
+pub mod cli;
+pub mod extract;
+pub mod input;
+pub mod investigate;
 pub mod model;
+pub mod phone;
+pub mod progress;
 pub mod record;
 pub mod time;
+pub mod twilio;

@@ -1,0 +1,409 @@
+//! Running the commands: inputs in, a report value out, rendered to a
+//! writer. The binary only parses arguments and maps the result to an exit
+//! status, so tests can run everything in-process.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::catalog::Catalog;
+use crate::cli::{Command, ExtractArgs, FormatsAction, FormatsArgs, InvestigateArgs, ReadArgs, ReportFormat};
+use crate::extract::{self, Config, Extraction};
+use crate::input;
+use crate::investigate;
+use crate::model::{Problem, Stamp};
+use crate::progress::Progress;
+use crate::twilio;
+
+/// Exit statuses, documented in the README.
+pub mod exit {
+    /// The output was written and every input was read.
+    pub const OK: i32 = 0;
+    /// A usage error (bad flag or value); clap uses it too.
+    pub const USAGE: i32 = 2;
+    /// The output was written, but some inputs (files or lines) could not be
+    /// read; the summary on standard error says which.
+    pub const INPUT_PROBLEMS: i32 = 3;
+    /// Nothing to report: no outbound POST (extract) and no incident could
+    /// be formed from empty inputs.
+    pub const NOTHING_FOUND: i32 = 4;
+    /// The output could not be written.
+    pub const OUTPUT_FAILED: i32 = 5;
+}
+
+/// An error that stops a command before it writes output.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A value on the command line could not be used.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing the output failed.
+    #[error("cannot write {target}: {source}")]
+    Output {
+        /// Where.
+        target: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl AppError {
+    /// The exit status for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Usage(_) => exit::USAGE,
+            AppError::Output { .. } => exit::OUTPUT_FAILED,
+        }
+    }
+}
+
+/// Run a parsed command line: output to `out` (unless `-o`), messages to `err`.
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    match command {
+        Command::Extract(a) => run_extract(a, out, err),
+        Command::Investigate(a) => run_investigate(a, out, err),
+        Command::Formats(a) => run_formats(a, out, err),
+    }
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, AppError> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(AppError::Usage("--threads must be at least 1".into()));
+        }
+        b = b.num_threads(n);
+    }
+    b.build()
+        .map_err(|e| AppError::Usage(format!("cannot start worker threads: {e}")))
+}
+
+fn parse_time(flag: &str, v: &Option<String>) -> Result<Option<Stamp>, AppError> {
+    v.as_deref()
+        .map(|s| crate::time::parse_user_time(s).map_err(|e| AppError::Usage(format!("{flag}: {e}"))))
+        .transpose()
+}
+
+fn parse_to(v: &Option<String>, region: &str) -> Result<Option<String>, AppError> {
+    v.as_deref()
+        .map(|s| {
+            crate::phone::normalize_phone(s, region)
+                .ok_or_else(|| AppError::Usage(format!("--to: {s:?} is not a phone number")))
+        })
+        .transpose()
+}
+
+/// Read and extract, with the catalog the user's grammars make.
+fn read_logs(read: &ReadArgs, err: &mut dyn Write) -> Result<(Extraction, Vec<Problem>), AppError> {
+    let catalog = Catalog::with_user_files(&read.grammars).map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
+    let (sources, mut problems) = input::discover(&read.paths);
+    let cfg = Config {
+        max_line: read.max_line_length.max(1024),
+        default_region: read.default_region.clone(),
+    };
+    let total: u64 = sources.iter().map(|s| s.size).sum();
+    let progress = Progress::new(total, sources.len() as u64, !read.quiet);
+    let pool = pool(read.threads)?;
+    let ex = pool.install(|| extract::extract(&sources, &catalog, &cfg, &progress));
+    problems.extend(ex.problems.iter().cloned());
+    let _ = err;
+    Ok((ex, problems))
+}
+
+/// Write `bytes` to `-o FILE` atomically (a temporary file in the same
+/// directory, renamed), or to `out`.
+fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<(), AppError> {
+    match output {
+        Some(path) => {
+            let p = Path::new(path);
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let fail = |source| AppError::Output {
+                target: path.clone(),
+                source,
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+            tmp.write_all(bytes).map_err(fail)?;
+            tmp.as_file().sync_all().map_err(fail)?;
+            tmp.persist(p).map_err(|e| fail(e.error))?;
+            Ok(())
+        }
+        None => match out.write_all(bytes).and_then(|_| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            Err(source) => Err(AppError::Output {
+                target: "standard output".into(),
+                source,
+            }),
+        },
+    }
+}
+
+fn summarize(ex: &Extraction, problems: &[Problem], quiet: bool, err: &mut dyn Write) {
+    if quiet {
+        return;
+    }
+    let posts = ex.attempts.len();
+    let _ = writeln!(
+        err,
+        "sidtrace: read {} file(s), {} line(s); {} outbound POST attempt(s); {} line(s) not parsed ({} of them mention Messages.json)",
+        ex.files.len(),
+        ex.lines(),
+        posts,
+        ex.unparsed(),
+        ex.unparsed_candidates()
+    );
+    for p in problems.iter().take(20) {
+        let _ = writeln!(err, "sidtrace: {p}");
+    }
+    if problems.len() > 20 {
+        let _ = writeln!(err, "sidtrace: … and {} more problem(s)", problems.len() - 20);
+    }
+}
+
+fn status_for(problems: &[Problem], ex: &Extraction) -> i32 {
+    if !problems.is_empty() || ex.unparsed_candidates() > 0 {
+        exit::INPUT_PROBLEMS
+    } else {
+        exit::OK
+    }
+}
+
+fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    let since = parse_time("--since", &a.since)?;
+    let until = parse_time("--until", &a.until)?;
+    let to = parse_to(&a.to, &a.read.default_region)?;
+    let (ex, problems) = read_logs(&a.read, err)?;
+    let mut buf = Vec::new();
+    let mut written = 0usize;
+    for at in &ex.attempts {
+        if since.is_some_and(|s| at.time.nanos < s.nanos) || until.is_some_and(|u| at.time.nanos >= u.nanos) {
+            continue;
+        }
+        if to.is_some() && at.recipient != to {
+            continue;
+        }
+        // serde_json cannot fail on these plain types.
+        if serde_json::to_writer(&mut buf, at).is_ok() {
+            buf.push(b'\n');
+            written += 1;
+        }
+    }
+    emit(&a.output, &buf, out)?;
+    summarize(&ex, &problems, a.read.quiet, err);
+    let status = status_for(&problems, &ex);
+    if status == exit::OK && written == 0 {
+        return Ok(exit::NOTHING_FOUND);
+    }
+    Ok(status)
+}
+
+fn run_investigate(a: InvestigateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    let since = parse_time("--since", &a.since)?;
+    let until = parse_time("--until", &a.until)?;
+    let to = parse_to(&a.to, &a.read.default_region)?;
+    let window = match &a.window {
+        Some(w) => crate::time::parse_duration(w).map_err(|e| AppError::Usage(format!("--window: {e}")))?,
+        None => investigate::DEFAULT_WINDOW,
+    };
+    for s in &a.sids {
+        if !(s.len() == 34 && (s.starts_with("SM") || s.starts_with("MM")) && s[2..].bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(AppError::Usage(format!("--sid: {s:?} is not a Message SID (SM or MM and 32 hex digits)")));
+        }
+    }
+    let (ex, mut problems) = read_logs(&a.read, err)?;
+
+    // Twilio records.
+    let mut records = Vec::new();
+    if !a.twilio.is_empty() {
+        let (tsources, tproblems) = input::discover(&a.twilio);
+        problems.extend(tproblems);
+        for s in &tsources {
+            match input::read_all(&s.path) {
+                Ok(bytes) => {
+                    let load = twilio::read_export(&s.label, &bytes, &a.read.default_region);
+                    problems.extend(load.problems);
+                    records.extend(load.records);
+                }
+                Err(e) => problems.push(Problem {
+                    file: s.label.clone(),
+                    line: None,
+                    message: format!("cannot read Twilio export: {e}"),
+                }),
+            }
+        }
+    }
+    let records = twilio::merge(records);
+
+    let summary = investigate::InputSummary {
+        files: ex.files.len() as u64,
+        lines: ex.lines(),
+        unparsed_lines: ex.unparsed(),
+        unparsed_candidates: ex.unparsed_candidates(),
+        problems: problems.clone(),
+    };
+    let status = status_for(&problems, &ex);
+    let inputs = investigate::Inputs {
+        attempts: ex.attempts.clone(),
+        context: ex.context.clone(),
+        twilio: records,
+        twilio_given: !a.twilio.is_empty(),
+        coverage: ex.coverage.clone(),
+        quotes: ex.quotes.clone(),
+        summary,
+    };
+    let opts = investigate::Options {
+        to,
+        sids: a.sids.clone(),
+        since: since.map(|s| s.nanos),
+        until: until.map(|s| s.nanos),
+        window,
+    };
+    let report = investigate::investigate(&inputs, &opts);
+    let (format, redact) = match a.format {
+        ReportFormat::Text => (investigate::Format::Text, a.redact),
+        ReportFormat::Json => (investigate::Format::Json, a.redact),
+        ReportFormat::Markdown => (investigate::Format::Markdown, !a.no_redact),
+    };
+    let mut buf = Vec::new();
+    investigate::render(&report, format, redact, &mut buf).map_err(|source| AppError::Output {
+        target: "report".into(),
+        source,
+    })?;
+    emit(&a.output, &buf, out)?;
+    summarize(&ex, &problems, a.read.quiet, err);
+    Ok(status)
+}
+
+fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    match a.action {
+        None => {
+            let catalog = Catalog::with_user_files(&a.grammars).map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
+            let mut s = String::new();
+            for (i, g) in catalog.access.iter().enumerate() {
+                let origin = if i < catalog.user_count { "user" } else { "built-in" };
+                s.push_str(&format!("{:<28} {:<9} {}\n", g.name(), origin, g.format_text()));
+            }
+            s.push_str(&format!(
+                "{:<28} {:<9} {}\n",
+                "json", "built-in", "JSON lines: zap, logrus, slog, zerolog, structlog, python-json-logger, pino, bunyan, winston, logstash-logback, ECS, tracing, OpenTelemetry; nginx escape=json, Caddy, Traefik"
+            ));
+            for m in &catalog.json_maps {
+                s.push_str(&format!("{:<28} {:<9} JSON key map ({} keys)\n", format!("json:{}", m.name), "user", m.keys.len()));
+            }
+            emit(&None, s.as_bytes(), out)?;
+            Ok(exit::OK)
+        }
+        Some(FormatsAction::Check(read)) => {
+            let catalog = Catalog::with_user_files(&read.grammars).map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
+            let (sources, problems) = input::discover(&read.paths);
+            let pool = pool(read.threads)?;
+            let checks: Vec<FileCheck> = pool.install(|| {
+                use rayon::prelude::*;
+                sources.par_iter().map(|s| check_file(s, &catalog, read.max_line_length)).collect()
+            });
+            let mut s = String::new();
+            let mut any_bad = !problems.is_empty();
+            for c in &checks {
+                s.push_str(&format!(
+                    "{}: format {} ({}), {} line(s): {} parsed, {} not parsed, {} empty\n",
+                    c.file, c.format, c.compression, c.lines, c.parsed, c.unparsed, c.empty
+                ));
+                for (n, msg) in &c.first_unparsed {
+                    s.push_str(&format!("  {}:{}: {}\n", c.file, n, msg));
+                }
+                if let Some(e) = &c.error {
+                    s.push_str(&format!("  {}: {}\n", c.file, e));
+                }
+                any_bad |= c.unparsed > 0 || c.error.is_some();
+            }
+            for p in &problems {
+                s.push_str(&format!("{p}\n"));
+            }
+            emit(&None, s.as_bytes(), out)?;
+            let _ = err;
+            Ok(if any_bad { exit::INPUT_PROBLEMS } else { exit::OK })
+        }
+    }
+}
+
+struct FileCheck {
+    file: String,
+    format: String,
+    compression: &'static str,
+    lines: u64,
+    parsed: u64,
+    unparsed: u64,
+    empty: u64,
+    first_unparsed: Vec<(u64, String)>,
+    error: Option<String>,
+}
+
+fn check_file(s: &input::Source, catalog: &Catalog, max_line: usize) -> FileCheck {
+    let mut c = FileCheck {
+        file: s.label.clone(),
+        format: "unknown".into(),
+        compression: "plain",
+        lines: 0,
+        parsed: 0,
+        unparsed: 0,
+        empty: 0,
+        first_unparsed: Vec::new(),
+        error: None,
+    };
+    let head: Vec<Vec<u8>> = match input::open(&s.path) {
+        Ok((r, comp)) => {
+            c.compression = comp.name();
+            let mut head = Vec::new();
+            input::walk_lines(r, max_line, |_, l| {
+                if head.len() < crate::catalog::DETECT_LINES * 4 {
+                    head.push(l.to_vec());
+                }
+            });
+            head
+        }
+        Err(e) => {
+            c.error = Some(format!("cannot open: {e}"));
+            return c;
+        }
+    };
+    let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
+    let parser = catalog.detect(&refs);
+    if let Some(p) = parser {
+        c.format = catalog.name(p);
+    }
+    let Ok((r, _)) = input::open(&s.path) else {
+        return c;
+    };
+    let end = input::walk_lines(r, max_line, |n, l| {
+        if l.iter().all(|b| b.is_ascii_whitespace()) {
+            c.empty += 1;
+            return;
+        }
+        let res = match parser {
+            Some(p) => catalog.parse(p, l).map(|_| ()),
+            None => Err("no format reads this file".to_string()),
+        };
+        match res {
+            Ok(()) => c.parsed += 1,
+            Err(e) => {
+                c.unparsed += 1;
+                if c.first_unparsed.len() < 5 {
+                    c.first_unparsed.push((n, e));
+                }
+            }
+        }
+    });
+    c.lines = end.lines;
+    if end.overlong_count > 0 {
+        c.unparsed += end.overlong_count;
+        for n in end.overlong {
+            if c.first_unparsed.len() < 5 {
+                c.first_unparsed.push((n, format!("line longer than {max_line} bytes")));
+            }
+        }
+    }
+    if let Some(e) = end.error {
+        c.error = Some(format!("{e} (after line {})", end.lines));
+    }
+    c
+}

@@ -1,0 +1,1227 @@
+//! Finding outbound POSTs to Twilio's Messages API in a pile of logs.
+//!
+//! Two passes over the inputs:
+//!
+//! 1. Every file's format is detected from its first lines. A literal
+//!    prefilter (`Messages.json`) picks candidate lines; only those are
+//!    parsed in full. Access-log lines of a POST to
+//!    `/2010-04-01/Accounts/AC…/Messages.json` and app records of that call
+//!    become observations. A sample of lines is dated for coverage.
+//! 2. The ids those observations carry (request, trace, job, Twilio request
+//!    ids) are searched for in every file with one Aho-Corasick automaton;
+//!    matching lines are the response and failure records of the calls, the
+//!    inbound requests that caused them and the job records around them.
+//!
+//! Then request records and their response records are linked into one
+//! [`Attempt`] by shared ids and order (or, for loggers that write no ids,
+//! by adjacency within one file, logger and process).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+use regex::Regex;
+use std::sync::LazyLock;
+
+use crate::catalog::{Catalog, Parsed, ParserId, DETECT_LINES};
+use crate::input::{self, Compression, Source};
+use crate::model::{
+    Attempt, CodePath, ContextKind, ContextRecord, Evidence, Failure, Gap, Ids, Observer, Problem,
+    SourceCoverage, Stamp, TimeAnchor,
+};
+use crate::progress::Progress;
+use crate::record::{AccessLine, AppRecord};
+
+/// The literal every outbound create-message request line contains.
+pub const PREFILTER: &[u8] = b"Messages.json";
+
+/// How many lines after an id-less request record are searched for its
+/// response record (same file, same logger and process).
+const ADJACENT_LINES: u64 = 50;
+
+/// How many problem lines are cited per file and kind.
+const CITE: usize = 5;
+
+/// Longest evidence line kept for quoting.
+const QUOTE_MAX: usize = 2048;
+
+/// Settings of an extraction.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Lines longer than this are counted and reported, not parsed.
+    pub max_line: usize,
+    /// Region for national phone numbers.
+    pub default_region: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_line: 1 << 20,
+            default_region: "US".into(),
+        }
+    }
+}
+
+/// What one file held.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FileSummary {
+    /// Path as given.
+    pub file: String,
+    /// The format chosen (`unknown` when none read its first lines).
+    pub format: String,
+    /// `plain`, `gzip`, `zstd`.
+    pub compression: String,
+    /// Lines read.
+    pub lines: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// Lines that passed the prefilter.
+    pub candidates: u64,
+    /// Candidate lines the format could not parse: these could hide a POST.
+    pub unparsed_candidates: u64,
+    /// Other lines that were parsed (for dating) and failed.
+    pub unparsed_other: u64,
+    /// Outbound POST observations found.
+    pub posts: u64,
+}
+
+/// Everything an extraction found.
+#[derive(Debug, Default)]
+pub struct Extraction {
+    /// Outbound POST attempts, sorted by time then evidence.
+    pub attempts: Vec<Attempt>,
+    /// Inbound requests and app records that share ids with attempts.
+    pub context: Vec<ContextRecord>,
+    /// Coverage per log source.
+    pub coverage: Vec<SourceCoverage>,
+    /// Per-file summaries, in input order.
+    pub files: Vec<FileSummary>,
+    /// Problems, in input order.
+    pub problems: Vec<Problem>,
+    /// Raw text of evidence lines.
+    pub quotes: BTreeMap<Evidence, String>,
+}
+
+impl Extraction {
+    /// Lines read in all files.
+    pub fn lines(&self) -> u64 {
+        self.files.iter().map(|f| f.lines).sum()
+    }
+    /// Candidate lines that could not be parsed, in all files.
+    pub fn unparsed_candidates(&self) -> u64 {
+        self.files.iter().map(|f| f.unparsed_candidates).sum()
+    }
+    /// Lines that could not be parsed, in all files.
+    pub fn unparsed(&self) -> u64 {
+        self.files
+            .iter()
+            .map(|f| f.unparsed_candidates + f.unparsed_other)
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObsKind {
+    /// A request record: the call was made, outcome in another record.
+    Request,
+    /// A record with both the call and its outcome (or a proxy line).
+    Full,
+    /// Only an outcome (status, SID or error), linked by ids or adjacency.
+    Outcome,
+}
+
+#[derive(Debug, Clone)]
+struct Obs {
+    attempt: Attempt,
+    kind: ObsKind,
+    file: usize,
+    line: u64,
+    logger: Option<String>,
+    pid: Option<String>,
+}
+
+#[derive(Default)]
+struct Pass1 {
+    summary: FileSummary,
+    parser: Option<ParserId>,
+    samples: Vec<(i64, u64)>,
+    obs: Vec<Obs>,
+    problems: Vec<Problem>,
+    quotes: Vec<(u64, String)>,
+    attempt_lines: HashSet<u64>,
+}
+
+/// Run both passes over `sources`.
+pub fn extract(
+    sources: &[Source],
+    catalog: &Catalog,
+    cfg: &Config,
+    progress: &Progress,
+) -> Extraction {
+    let total: u64 = sources.iter().map(|s| s.size).sum();
+    progress.phase("reading", total);
+    let pass1: Vec<Pass1> = sources
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let p = scan_file(i, s, catalog, cfg, progress);
+            progress.file_done(p.obs.len() as u64);
+            p
+        })
+        .collect();
+
+    // Ids to look for in pass 2.
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    let mut adjacency: HashMap<usize, Vec<u64>> = HashMap::new();
+    for p in &pass1 {
+        for o in &p.obs {
+            for v in o.attempt.ids.values() {
+                if v.len() >= 6 {
+                    ids.insert(v.to_string());
+                }
+            }
+            if o.kind == ObsKind::Request && o.attempt.ids.is_empty() {
+                adjacency.entry(o.file).or_default().push(o.line);
+            }
+        }
+    }
+    let id_list: Vec<String> = ids.iter().cloned().collect();
+    let matcher = if id_list.is_empty() {
+        None
+    } else {
+        AhoCorasick::new(&id_list).ok()
+    };
+
+    let need_pass2: Vec<usize> = (0..sources.len())
+        .filter(|i| {
+            pass1[*i].parser.is_some() && (matcher.is_some() || adjacency.contains_key(i))
+        })
+        .collect();
+    let pass2_total: u64 = need_pass2.iter().map(|i| sources[*i].size).sum();
+    progress.phase("linking", pass2_total);
+    let pass2: Vec<(usize, Pass2)> = need_pass2
+        .par_iter()
+        .map(|&i| {
+            let p = &pass1[i];
+            let out = scan_ids(
+                i,
+                &sources[i],
+                p,
+                catalog,
+                cfg,
+                matcher.as_ref(),
+                &ids,
+                adjacency.get(&i).map(|v| v.as_slice()).unwrap_or(&[]),
+                progress,
+            );
+            (i, out)
+        })
+        .collect();
+    progress.finish();
+
+    assemble(sources, pass1, pass2, cfg)
+}
+
+fn problem(file: &str, line: Option<u64>, message: impl Into<String>) -> Problem {
+    Problem {
+        file: file.to_string(),
+        line,
+        message: message.into(),
+    }
+}
+
+fn quote(line: &[u8]) -> String {
+    let cut = &line[..line.len().min(QUOTE_MAX)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if line.len() > QUOTE_MAX {
+        s.push('…');
+    }
+    s
+}
+
+fn sample_step(size: u64) -> u64 {
+    (size / 50_000).min(64 * 1024)
+}
+
+fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
+    parsed.iter().find_map(|p| match p {
+        Parsed::Access(a) => a.time,
+        Parsed::App(r) => r.time,
+    })
+}
+
+/// Pass 1 over one file.
+fn scan_file(
+    idx: usize,
+    src: &Source,
+    catalog: &Catalog,
+    cfg: &Config,
+    progress: &Progress,
+) -> Pass1 {
+    let mut out = Pass1 {
+        summary: FileSummary {
+            file: src.label.clone(),
+            format: "unknown".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (reader, comp) = match input::open(&src.path) {
+        Ok(r) => r,
+        Err(e) => {
+            out.problems
+                .push(problem(&src.label, None, format!("cannot open: {e}")));
+            return out;
+        }
+    };
+    out.summary.compression = comp.name().to_string();
+    let finder = memchr::memmem::Finder::new(PREFILTER);
+    let step = sample_step(src.size);
+    let source_name = input::source_name(&src.label);
+    let path_host = input::host_from_path(&src.label);
+
+    let mut head: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut nonempty = 0usize;
+    let mut detected = false;
+    let mut since_sample = u64::MAX; // sample the first line
+    let mut cited_candidates = 0usize;
+    let mut last_progress = 0u64;
+    let mut bytes_seen = 0u64;
+
+    let ctx = LineCtx {
+        idx,
+        label: &src.label,
+        source: &source_name,
+        path_host: path_host.as_deref(),
+        region: &cfg.default_region,
+    };
+
+    let mut process = |out: &mut Pass1, n: u64, line: &[u8], parser: Option<ParserId>| {
+        let is_candidate = line.len() >= PREFILTER.len() && finder.find(line).is_some();
+        let want_sample = since_sample >= step;
+        since_sample = since_sample.saturating_add(line.len() as u64 + 1);
+        if !is_candidate && !want_sample {
+            return;
+        }
+        let Some(parser) = parser else {
+            if is_candidate {
+                out.summary.candidates += 1;
+                out.summary.unparsed_candidates += 1;
+                if cited_candidates < CITE {
+                    cited_candidates += 1;
+                    out.problems.push(problem(
+                        ctx.label,
+                        Some(n),
+                        "line mentions Messages.json but the file's format is unknown",
+                    ));
+                }
+            }
+            return;
+        };
+        let parsed = catalog.parse(parser, line);
+        if want_sample {
+            if let Ok(p) = &parsed {
+                if let Some(t) = time_of(p) {
+                    out.samples.push((t.nanos, n));
+                    since_sample = 0;
+                }
+            }
+        }
+        if !is_candidate {
+            if parsed.is_err() {
+                out.summary.unparsed_other += 1;
+            }
+            return;
+        }
+        out.summary.candidates += 1;
+        match parsed {
+            Err(e) => {
+                out.summary.unparsed_candidates += 1;
+                if cited_candidates < CITE {
+                    cited_candidates += 1;
+                    out.problems.push(problem(
+                        ctx.label,
+                        Some(n),
+                        format!("candidate line (mentions Messages.json) not parsed: {e}"),
+                    ));
+                }
+            }
+            Ok(records) => {
+                let format = catalog.name(parser);
+                let mut found = false;
+                for rec in records {
+                    let obs = match &rec {
+                        Parsed::Access(a) => ctx.access_obs(a, n, &format),
+                        Parsed::App(r) => ctx.app_obs(r, n, &format, true),
+                    };
+                    match obs {
+                        Some(Ok(o)) => {
+                            found = true;
+                            out.obs.push(o);
+                        }
+                        Some(Err(msg)) => out.problems.push(problem(ctx.label, Some(n), msg)),
+                        None => {}
+                    }
+                }
+                if found {
+                    out.attempt_lines.insert(n);
+                    out.quotes.push((n, quote(line)));
+                }
+            }
+        }
+    };
+
+    let end = input::walk_lines(reader, cfg.max_line, |n, line| {
+        bytes_seen += line.len() as u64 + 1;
+        if bytes_seen - last_progress > (1 << 20) {
+            progress.bytes(scaled(bytes_seen - last_progress, comp));
+            last_progress = bytes_seen;
+        }
+        if !detected {
+            if !line.iter().all(|b| b.is_ascii_whitespace()) {
+                nonempty += 1;
+            }
+            head.push((n, line.to_vec()));
+            if nonempty >= DETECT_LINES {
+                detected = true;
+                let refs: Vec<&[u8]> = head.iter().map(|(_, l)| l.as_slice()).collect();
+                out.parser = catalog.detect(&refs);
+                for (hn, hl) in std::mem::take(&mut head) {
+                    let p = out.parser;
+                    process(&mut out, hn, &hl, p);
+                }
+            }
+            return;
+        }
+        let p = out.parser;
+        process(&mut out, n, line, p);
+    });
+    if !detected {
+        let refs: Vec<&[u8]> = head.iter().map(|(_, l)| l.as_slice()).collect();
+        out.parser = catalog.detect(&refs);
+        for (hn, hl) in std::mem::take(&mut head) {
+            let p = out.parser;
+            process(&mut out, hn, &hl, p);
+        }
+    }
+    progress.bytes(scaled(bytes_seen.saturating_sub(last_progress), comp));
+
+    out.summary.lines = end.lines;
+    out.summary.bytes = end.bytes;
+    out.summary.posts = out.obs.len() as u64;
+    if let Some(p) = out.parser {
+        out.summary.format = catalog.name(p);
+    } else if end.lines > 0 {
+        out.problems.push(problem(
+            &src.label,
+            None,
+            format!(
+                "unknown format: none of the {} known formats (nor JSON) reads its first lines; try --grammar",
+                catalog.access.len()
+            ),
+        ));
+    }
+    if let Some(err) = end.error {
+        out.problems.push(problem(
+            &src.label,
+            Some(end.lines + 1),
+            format!("{err}; the {} lines before it were read", end.lines),
+        ));
+    }
+    if end.overlong_count > 0 {
+        let lines: Vec<String> = end.overlong.iter().map(|l| l.to_string()).collect();
+        out.problems.push(problem(
+            &src.label,
+            end.overlong.first().copied(),
+            format!(
+                "{} line(s) longer than {} bytes skipped (lines {}{})",
+                end.overlong_count,
+                cfg.max_line,
+                lines.join(", "),
+                if end.overlong_count > end.overlong.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if comp == Compression::None && end.lines == 0 && src.size > 0 {
+        out.problems
+            .push(problem(&src.label, None, "no lines could be read"));
+    }
+    out
+}
+
+fn scaled(decompressed: u64, comp: Compression) -> u64 {
+    // Progress counts input bytes on disk; compressed files shrink ~8x.
+    match comp {
+        Compression::None => decompressed,
+        _ => decompressed / 8,
+    }
+}
+
+#[derive(Default)]
+struct Pass2 {
+    outcomes: Vec<Obs>,
+    context: Vec<(ContextRecord, Option<String>, Option<String>)>,
+    quotes: Vec<(u64, String)>,
+}
+
+/// Pass 2 over one file: lines that carry an id of pass 1, and lines right
+/// after id-less request records.
+#[allow(clippy::too_many_arguments)]
+fn scan_ids(
+    idx: usize,
+    src: &Source,
+    p1: &Pass1,
+    catalog: &Catalog,
+    cfg: &Config,
+    matcher: Option<&AhoCorasick>,
+    ids: &BTreeSet<String>,
+    adjacent_to: &[u64],
+    progress: &Progress,
+) -> Pass2 {
+    let mut out = Pass2::default();
+    let Some(parser) = p1.parser else {
+        return out;
+    };
+    let Ok((reader, comp)) = input::open(&src.path) else {
+        return out;
+    };
+    let source_name = input::source_name(&src.label);
+    let path_host = input::host_from_path(&src.label);
+    let ctx = LineCtx {
+        idx,
+        label: &src.label,
+        source: &source_name,
+        path_host: path_host.as_deref(),
+        region: &cfg.default_region,
+    };
+    let format = catalog.name(parser);
+    let mut bytes_seen = 0u64;
+    let mut last_progress = 0u64;
+    input::walk_lines(reader, cfg.max_line, |n, line| {
+        bytes_seen += line.len() as u64 + 1;
+        if bytes_seen - last_progress > (1 << 20) {
+            progress.bytes(scaled(bytes_seen - last_progress, comp));
+            last_progress = bytes_seen;
+        }
+        if p1.attempt_lines.contains(&n) {
+            return;
+        }
+        let by_id = matcher.is_some_and(|m| m.is_match(line));
+        let adjacent = adjacent_to
+            .iter()
+            .any(|&r| n > r && n <= r + ADJACENT_LINES);
+        if !by_id && !adjacent {
+            return;
+        }
+        let Ok(records) = catalog.parse(parser, line) else {
+            return;
+        };
+        for rec in records {
+            match rec {
+                Parsed::App(r) => {
+                    let shares = r.ids.values().any(|v| ids.contains(v));
+                    if !shares && !adjacent {
+                        continue;
+                    }
+                    if let Some(Ok(o)) = ctx.app_obs(&r, n, &format, false) {
+                        if o.kind == ObsKind::Outcome && (shares || o.attempt.ids.is_empty()) {
+                            out.outcomes.push(o);
+                            out.quotes.push((n, quote(line)));
+                            continue;
+                        }
+                    }
+                    if !shares {
+                        continue;
+                    }
+                    if let Some(time) = r.time {
+                        let host = r.host.clone().or_else(|| ctx.path_host.map(String::from));
+                        out.context.push((
+                            ContextRecord {
+                                kind: ContextKind::AppRecord,
+                                time,
+                                time_anchor: TimeAnchor::LogRecord,
+                                source: ctx.source.to_string(),
+                                summary: r
+                                    .message
+                                    .clone()
+                                    .unwrap_or_else(|| "(no message)".into()),
+                                status: None,
+                                client_addr: None,
+                                user_agent: r.user_agent.clone(),
+                                host,
+                                code_path: r.code_path.clone(),
+                                ids: r.ids.clone(),
+                                idempotency_token: r.idempotency_token.clone(),
+                                evidence: ctx.evidence(n),
+                            },
+                            r.code_path.logger.clone(),
+                            r.pid.clone(),
+                        ));
+                        out.quotes.push((n, quote(line)));
+                    }
+                }
+                Parsed::Access(a) => {
+                    let aids = access_ids(&a);
+                    if !aids.values().any(|v| ids.contains(v)) {
+                        continue;
+                    }
+                    let Some(time) = a.time else { continue };
+                    let route = a
+                        .target
+                        .as_deref()
+                        .map(|t| t.split('?').next().unwrap_or(t).to_string());
+                    let summary = match (&a.method, &route) {
+                        (Some(m), Some(r)) => format!("{m} {r}"),
+                        _ => a.request_line.clone().unwrap_or_else(|| "-".into()),
+                    };
+                    out.context.push((
+                        ContextRecord {
+                            kind: ContextKind::InboundRequest,
+                            time,
+                            time_anchor: a.time_anchor.unwrap_or(TimeAnchor::RequestEnd),
+                            source: ctx.source.to_string(),
+                            summary,
+                            status: a.status,
+                            client_addr: a.forwarded_for.as_deref().and_then(first_addr).or(a.remote_addr.clone()),
+                            user_agent: a.user_agent.clone(),
+                            host: a.vhost.clone().or_else(|| ctx.path_host.map(String::from)),
+                            code_path: CodePath::default(),
+                            ids: aids,
+                            idempotency_token: a
+                                .fields
+                                .get("http_i_twilio_idempotency_token")
+                                .cloned(),
+                            evidence: ctx.evidence(n),
+                        },
+                        None,
+                        None,
+                    ));
+                    out.quotes.push((n, quote(line)));
+                }
+            }
+        }
+    });
+    progress.bytes(scaled(bytes_seen.saturating_sub(last_progress), comp));
+    out
+}
+
+fn first_addr(xff: &str) -> Option<String> {
+    xff.split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .map(String::from)
+}
+
+struct LineCtx<'a> {
+    idx: usize,
+    label: &'a str,
+    source: &'a str,
+    path_host: Option<&'a str>,
+    region: &'a str,
+}
+
+static MESSAGES_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+)?/2010-04-01/Accounts/([A-Za-z0-9]+)/Messages\.json$")
+        .expect("static regex")
+});
+static SID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:SM|MM)[0-9a-fA-F]{32}$").expect("static regex"));
+static LIBRARY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"twilio-(?:python|node|java|ruby|php|go|csharp|cli)/[0-9][0-9A-Za-z.\-]*")
+        .expect("static regex")
+});
+
+/// The Account SID when `target` (path or URL, query allowed) is the
+/// create-message endpoint.
+pub fn messages_endpoint(target: &str) -> Option<String> {
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    MESSAGES_PATH
+        .captures(path)
+        .map(|c| c.get(1).map(|m| m.as_str().to_string()).unwrap_or_default())
+}
+
+/// `twilio-python/9.3.7` from a User-Agent.
+pub fn library_of(user_agent: &str) -> Option<String> {
+    LIBRARY.find(user_agent).map(|m| m.as_str().to_string())
+}
+
+/// Decode an `application/x-www-form-urlencoded` body into pairs.
+pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Classify a failure text the app logged.
+pub fn classify_failure(text: &str) -> Failure {
+    let l = text.to_ascii_lowercase();
+    if l.contains("timed out")
+        || l.contains("timeout")
+        || l.contains("deadline exceeded")
+        || l.contains("etimedout")
+        || l.contains("esockettimedout")
+    {
+        Failure::Timeout(text.to_string())
+    } else if l.contains("reset")
+        || l.contains("refused")
+        || l.contains("broken pipe")
+        || l.contains("econn")
+        || l.contains("connection aborted")
+        || l.contains("connection closed")
+        || l.contains("eof")
+    {
+        Failure::Connection(text.to_string())
+    } else {
+        Failure::Error(text.to_string())
+    }
+}
+
+fn access_ids(a: &AccessLine) -> Ids {
+    let f = |k: &str| a.fields.get(k).filter(|v| !v.is_empty()).cloned();
+    let trace = f("http_traceparent")
+        .and_then(|tp| tp.split('-').nth(1).map(String::from))
+        .or_else(|| f("http_x_b3_traceid"))
+        .or_else(|| f("http_x_trace_id"))
+        .or_else(|| f("http_x_amzn_trace_id"));
+    Ids {
+        request_id: f("http_x_request_id")
+            .or_else(|| f("http_x_correlation_id"))
+            .or_else(|| a.request_id.clone()),
+        trace_id: trace,
+        span_id: None,
+        job_id: f("http_x_job_id"),
+        twilio_request_id: f("upstream_http_twilio_request_id")
+            .or_else(|| f("sent_http_twilio_request_id")),
+    }
+}
+
+impl LineCtx<'_> {
+    fn evidence(&self, line: u64) -> Evidence {
+        Evidence {
+            file: self.label.to_string(),
+            line,
+        }
+    }
+
+    /// An egress-proxy (or any access-log) line of a POST to the Messages API.
+    fn access_obs(&self, a: &AccessLine, n: u64, format: &str) -> Option<Result<Obs, String>> {
+        let target = a.target.as_deref()?;
+        let account = messages_endpoint(target)?;
+        if !a.method.as_deref()?.eq_ignore_ascii_case("POST") {
+            return None;
+        }
+        let Some(time) = a.time else {
+            return Some(Err(
+                "POST to Messages.json without a readable timestamp: not counted".into(),
+            ));
+        };
+        let mut recipient = None;
+        let mut from = None;
+        let mut body = None;
+        if let Some(b) = a.request_body.as_deref() {
+            for (k, v) in form_pairs(b) {
+                match k.as_str() {
+                    "To" => recipient = crate::phone::normalize_phone(&v, self.region).or(Some(v)),
+                    "From" => from = Some(v),
+                    "Body" => body = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        let sid = a
+            .fields
+            .iter()
+            .filter(|(k, _)| k.contains("sid") || k.starts_with("upstream_http") || k.starts_with("sent_http"))
+            .map(|(_, v)| v)
+            .find(|v| SID.is_match(v))
+            .cloned();
+        let failure = match a.status {
+            Some(499) => Some(Failure::Timeout(
+                "the client closed the connection before the response (nginx 499)".into(),
+            )),
+            Some(0) => Some(Failure::Connection("no response was sent (status 000)".into())),
+            _ => None,
+        };
+        let client = a.remote_addr.clone();
+        Some(Ok(Obs {
+            attempt: Attempt {
+                time,
+                time_anchor: a.time_anchor.unwrap_or(TimeAnchor::RequestEnd),
+                observer: Observer::EgressProxy,
+                format: format.to_string(),
+                source: self.source.to_string(),
+                method: "POST".into(),
+                url: target.to_string(),
+                account_sid: Some(account),
+                recipient,
+                from,
+                body,
+                sid,
+                status: a.status,
+                failure,
+                duration_ms: a.duration_ms,
+                host: client.clone(),
+                client_addr: client,
+                code_path: CodePath::default(),
+                ids: access_ids(a),
+                user_agent: a.user_agent.clone(),
+                library: a.user_agent.as_deref().and_then(library_of),
+                evidence: vec![self.evidence(n)],
+            },
+            kind: ObsKind::Full,
+            file: self.idx,
+            line: n,
+            logger: None,
+            pid: None,
+        }))
+    }
+
+    /// An app record of a call to the Messages API (request, response or
+    /// both), or — when `outcome_ok` is false — only an outcome record.
+    fn app_obs(
+        &self,
+        r: &AppRecord,
+        n: u64,
+        format: &str,
+        need_url: bool,
+    ) -> Option<Result<Obs, String>> {
+        if r.webhook {
+            return None;
+        }
+        let url = r.url.as_deref();
+        let account = url.and_then(messages_endpoint);
+        let has_outcome = r.status.is_some() || r.sid.is_some() || r.error.is_some();
+        let kind = match (&account, has_outcome) {
+            (Some(_), true) => ObsKind::Full,
+            (Some(_), false) => ObsKind::Request,
+            (None, true) if !need_url && url.is_none() => ObsKind::Outcome,
+            _ => return None,
+        };
+        if let Some(m) = &r.method {
+            if !m.eq_ignore_ascii_case("POST") {
+                return None;
+            }
+        }
+        let Some(time) = r.time else {
+            return Some(Err(
+                "record of a Twilio call without a readable timestamp: not counted".into(),
+            ));
+        };
+        let sid = r.sid.clone().filter(|s| SID.is_match(s));
+        let failure = r.error.as_deref().map(classify_failure);
+        let anchor = match kind {
+            ObsKind::Request => TimeAnchor::RequestStart,
+            ObsKind::Full if r.duration_ms.is_some() => TimeAnchor::RequestEnd,
+            _ => TimeAnchor::LogRecord,
+        };
+        Some(Ok(Obs {
+            attempt: Attempt {
+                time,
+                time_anchor: anchor,
+                observer: Observer::App,
+                format: format.to_string(),
+                source: self.source.to_string(),
+                method: "POST".into(),
+                url: url.unwrap_or_default().to_string(),
+                account_sid: account,
+                recipient: r
+                    .to
+                    .as_deref()
+                    .and_then(|t| crate::phone::normalize_phone(t, self.region).or(Some(t.to_string()))),
+                from: r.from.clone(),
+                body: r.body.clone(),
+                sid,
+                status: r.status,
+                failure,
+                duration_ms: r.duration_ms,
+                host: r.host.clone().or_else(|| self.path_host.map(String::from)),
+                client_addr: None,
+                code_path: r.code_path.clone(),
+                ids: r.ids.clone(),
+                user_agent: r.user_agent.clone(),
+                library: r.user_agent.as_deref().and_then(library_of),
+                evidence: vec![self.evidence(n)],
+            },
+            kind,
+            file: self.idx,
+            line: n,
+            logger: r.code_path.logger.clone(),
+            pid: r.pid.clone(),
+        }))
+    }
+}
+
+/// Merge an outcome (or a second record of the same call) into an attempt.
+fn merge_into(a: &mut Attempt, o: &Attempt) {
+    if a.sid.is_none() {
+        a.sid.clone_from(&o.sid);
+    }
+    if o.status.is_some() {
+        a.status = o.status;
+    }
+    if o.failure.is_some() {
+        a.failure.clone_from(&o.failure);
+    }
+    if a.duration_ms.is_none() {
+        a.duration_ms = o.duration_ms.or_else(|| {
+            let d = (o.time.nanos - a.time.nanos) as f64 / 1e6;
+            (d >= 0.0).then_some(d)
+        });
+    }
+    if a.recipient.is_none() {
+        a.recipient.clone_from(&o.recipient);
+    }
+    if a.body.is_none() {
+        a.body.clone_from(&o.body);
+    }
+    if a.from.is_none() {
+        a.from.clone_from(&o.from);
+    }
+    if a.code_path.is_empty() {
+        a.code_path = o.code_path.clone();
+    }
+    if a.user_agent.is_none() {
+        a.user_agent.clone_from(&o.user_agent);
+        a.library.clone_from(&o.library);
+    }
+    a.ids.fill_from(&o.ids);
+    a.evidence.extend(o.evidence.iter().cloned());
+    a.evidence.sort();
+    a.evidence.dedup();
+}
+
+fn assemble(
+    sources: &[Source],
+    pass1: Vec<Pass1>,
+    pass2: Vec<(usize, Pass2)>,
+    _cfg: &Config,
+) -> Extraction {
+    let mut ex = Extraction::default();
+    let mut app_obs: Vec<Obs> = Vec::new();
+    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut samples: BTreeMap<String, Vec<(i64, Evidence)>> = BTreeMap::new();
+    let mut source_meta: BTreeMap<String, (Vec<String>, Option<String>, String, bool, u64)> =
+        BTreeMap::new();
+    let mut pass1 = pass1;
+    for (i, p) in pass1.iter_mut().enumerate() {
+        let label = &sources[i].label;
+        let sname = input::source_name(label);
+        let meta = source_meta.entry(sname.clone()).or_insert_with(|| {
+            (
+                Vec::new(),
+                input::host_from_path(label),
+                p.summary.format.clone(),
+                false,
+                0,
+            )
+        });
+        meta.0.push(label.clone());
+        meta.3 |= !p.obs.is_empty();
+        meta.4 += p.summary.lines;
+        let s = samples.entry(sname).or_default();
+        for (t, n) in &p.samples {
+            s.push((
+                *t,
+                Evidence {
+                    file: label.clone(),
+                    line: *n,
+                },
+            ));
+        }
+        for (n, q) in p.quotes.drain(..) {
+            ex.quotes.insert(
+                Evidence {
+                    file: label.clone(),
+                    line: n,
+                },
+                q,
+            );
+        }
+        for o in p.obs.drain(..) {
+            match o.attempt.observer {
+                Observer::EgressProxy => attempts.push(o.attempt),
+                Observer::App => app_obs.push(o),
+            }
+        }
+        ex.problems.append(&mut p.problems);
+        ex.files.push(std::mem::take(&mut p.summary));
+    }
+    let mut context_raw = Vec::new();
+    for (i, mut p2) in pass2 {
+        let label = &sources[i].label;
+        for (n, q) in p2.quotes.drain(..) {
+            ex.quotes.insert(
+                Evidence {
+                    file: label.clone(),
+                    line: n,
+                },
+                q,
+            );
+        }
+        app_obs.append(&mut p2.outcomes);
+        context_raw.append(&mut p2.context);
+    }
+
+    // Link app records into attempts, in time order.
+    app_obs.sort_by(|a, b| {
+        (a.attempt.time.nanos, a.file, a.line).cmp(&(b.attempt.time.nanos, b.file, b.line))
+    });
+    let mut linked: Vec<(Attempt, bool, usize, u64, Option<String>, Option<String>)> = Vec::new();
+    let mut unlinked_outcomes: Vec<Obs> = Vec::new();
+    for o in app_obs {
+        // An open request this record belongs to: shares an id (preferring
+        // the same file), or for id-less loggers the same file, logger and
+        // process within a few lines.
+        let open = linked
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, (_, open, ..))| *open)
+            .find(|(_, (a, _, file, line, logger, pid))| {
+                if !o.attempt.ids.is_empty() && a.ids.shares_any(&o.attempt.ids) {
+                    return true;
+                }
+                o.attempt.ids.is_empty()
+                    && a.ids.is_empty()
+                    && *file == o.file
+                    && o.line > *line
+                    && o.line <= line + ADJACENT_LINES
+                    && *logger == o.logger
+                    && *pid == o.pid
+            })
+            .map(|(i, _)| i);
+        match o.kind {
+            ObsKind::Request => {
+                linked.push((o.attempt, true, o.file, o.line, o.logger, o.pid));
+            }
+            ObsKind::Full => match open {
+                Some(i) => {
+                    merge_into(&mut linked[i].0, &o.attempt);
+                    linked[i].1 = false;
+                }
+                None => linked.push((o.attempt, false, o.file, o.line, o.logger, o.pid)),
+            },
+            ObsKind::Outcome => match open {
+                Some(i) => {
+                    merge_into(&mut linked[i].0, &o.attempt);
+                    linked[i].1 = false;
+                }
+                None => unlinked_outcomes.push(o),
+            },
+        }
+    }
+    for (a, ..) in linked {
+        attempts.push(a);
+    }
+    for o in unlinked_outcomes {
+        // An outcome we could not tie to a call stays visible as context.
+        let a = o.attempt;
+        context_raw.push((
+            ContextRecord {
+                kind: ContextKind::AppRecord,
+                time: a.time,
+                time_anchor: TimeAnchor::LogRecord,
+                source: a.source.clone(),
+                summary: match (&a.sid, a.status, &a.failure) {
+                    (Some(s), _, _) => format!("outcome record naming {s}"),
+                    (_, Some(st), _) => format!("outcome record with status {st}"),
+                    (_, _, Some(f)) => format!("failure record: {}", failure_text(f)),
+                    _ => "outcome record".into(),
+                },
+                status: a.status,
+                client_addr: None,
+                user_agent: a.user_agent.clone(),
+                host: a.host.clone(),
+                code_path: a.code_path.clone(),
+                ids: a.ids.clone(),
+                idempotency_token: None,
+                evidence: a.evidence.first().cloned().unwrap_or(Evidence {
+                    file: String::new(),
+                    line: 0,
+                }),
+            },
+            None,
+            None,
+        ));
+    }
+    attempts.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
+    ex.attempts = attempts;
+    let mut context: Vec<ContextRecord> = context_raw.into_iter().map(|c| c.0).collect();
+    context.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
+    context.dedup_by(|a, b| a.evidence == b.evidence);
+    ex.context = context;
+
+    for (name, (files, host, format, observes, lines)) in source_meta {
+        let mut s = samples.remove(&name).unwrap_or_default();
+        s.sort();
+        ex.coverage.push(coverage_of(name, files, host, format, observes, lines, &s));
+    }
+    ex
+}
+
+/// A failure in words.
+pub fn failure_text(f: &Failure) -> &str {
+    match f {
+        Failure::Timeout(s) | Failure::Connection(s) | Failure::Error(s) => s,
+    }
+}
+
+/// Smallest hole worth reporting, whatever the source's rate.
+const MIN_GAP_NANOS: i64 = 5 * 60 * 1_000_000_000;
+/// A hole is this many times the source's median spacing between dated samples.
+const GAP_FACTOR: i64 = 30;
+
+fn coverage_of(
+    source: String,
+    files: Vec<String>,
+    host: Option<String>,
+    format: String,
+    observes_posts: bool,
+    lines: u64,
+    samples: &[(i64, Evidence)],
+) -> SourceCoverage {
+    let mut gaps = Vec::new();
+    if samples.len() >= 3 {
+        let mut deltas: Vec<i64> = samples.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        deltas.sort_unstable();
+        let median = deltas[deltas.len() / 2];
+        let threshold = (median.saturating_mul(GAP_FACTOR)).max(MIN_GAP_NANOS);
+        for w in samples.windows(2) {
+            if w[1].0 - w[0].0 > threshold {
+                gaps.push(Gap {
+                    from: w[0].0,
+                    to: w[1].0,
+                    before: w[0].1.clone(),
+                    after: w[1].1.clone(),
+                });
+            }
+        }
+    }
+    SourceCoverage {
+        source,
+        files,
+        host,
+        format,
+        observes_posts,
+        lines,
+        first: samples.first().map(|s| s.0),
+        last: samples.last().map(|s| s.0),
+        gaps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_recognised_in_paths_and_urls() {
+        let acct = "AC0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            messages_endpoint(&format!("/2010-04-01/Accounts/{acct}/Messages.json")).as_deref(),
+            Some(acct)
+        );
+        assert_eq!(
+            messages_endpoint(&format!(
+                "https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json?x=1"
+            ))
+            .as_deref(),
+            Some(acct)
+        );
+        assert!(messages_endpoint(&format!(
+            "/2010-04-01/Accounts/{acct}/Messages/SM0123456789abcdef0123456789abcdef.json"
+        ))
+        .is_none());
+        assert!(messages_endpoint("/twilio/status").is_none());
+        assert!(messages_endpoint(&format!("/2010-04-01/Accounts/{acct}/Calls.json")).is_none());
+    }
+
+    #[test]
+    fn form_bodies_decode() {
+        let pairs = form_pairs("To=%2B14155550134&From=%2B14155552345&Body=Your+code+is+12%2634");
+        assert_eq!(pairs[0], ("To".into(), "+14155550134".into()));
+        assert_eq!(pairs[2], ("Body".into(), "Your code is 12&34".into()));
+        assert_eq!(form_pairs("Body=100%"), vec![("Body".into(), "100%".into())]);
+    }
+
+    #[test]
+    fn failures_classified() {
+        assert!(matches!(
+            classify_failure("ReadTimeout: Read timed out. (read timeout=10)"),
+            Failure::Timeout(_)
+        ));
+        assert!(matches!(
+            classify_failure("ECONNRESET: socket hang up"),
+            Failure::Connection(_)
+        ));
+        assert!(matches!(
+            classify_failure("TwilioRestException: 21211 invalid To"),
+            Failure::Error(_)
+        ));
+    }
+
+    #[test]
+    fn libraries_from_user_agents() {
+        assert_eq!(
+            library_of("twilio-python/9.3.7 (Linux x86_64) Python/3.11.9").as_deref(),
+            Some("twilio-python/9.3.7")
+        );
+        assert_eq!(
+            library_of("twilio-java/10.1.0 (Linux amd64) java/17.0.10").as_deref(),
+            Some("twilio-java/10.1.0")
+        );
+        assert_eq!(library_of("curl/8.0"), None);
+    }
+
+    #[test]
+    fn gaps_follow_the_source_rate() {
+        let ev = |l| Evidence {
+            file: "a".into(),
+            line: l,
+        };
+        let s: Vec<(i64, Evidence)> = (0..40)
+            .map(|i| {
+                let t = if i < 20 { i * 20 } else { i * 20 + 3600 };
+                (t as i64 * 1_000_000_000, ev(i as u64 + 1))
+            })
+            .collect();
+        let c = coverage_of("a".into(), vec![], None, "x".into(), true, 40, &s);
+        assert_eq!(c.gaps.len(), 1);
+        assert_eq!(c.gaps[0].before.line, 20);
+        assert!(c.covers(100 * 1_000_000_000, 0));
+        assert!(!c.covers((19 * 20 + 1000) * 1_000_000_000, 0));
+    }
+}
