@@ -267,7 +267,8 @@ fn scan_file(
         },
         ..Default::default()
     };
-    let (reader, comp) = match input::open(&src.path) {
+    let count = |n: u64| progress.bytes(n);
+    let (reader, comp) = match input::open_counted(&src.path, &count) {
         Ok(r) => r,
         Err(e) => {
             out.problems
@@ -281,13 +282,9 @@ fn scan_file(
     let source_name = input::source_name(&src.label);
     let path_host = input::host_from_path(&src.label);
 
-    let mut head: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut nonempty = 0usize;
+    let mut head: Vec<(u64, Vec<u8>, input::LineKind)> = Vec::new();
     let mut detected = false;
-    let mut since_sample = u64::MAX; // sample the first line
     let mut cited_candidates = 0usize;
-    let mut last_progress = 0u64;
-    let mut bytes_seen = 0u64;
 
     let ctx = LineCtx {
         idx,
@@ -297,10 +294,13 @@ fn scan_file(
         region: &cfg.default_region,
     };
 
-    let mut process = |out: &mut Pass1, n: u64, line: &[u8], parser: Option<ParserId>| {
-        let is_candidate = line.len() >= PREFILTER.len() && finder.find(line).is_some();
-        let want_sample = since_sample >= step;
-        since_sample = since_sample.saturating_add(line.len() as u64 + 1);
+    let mut process = |out: &mut Pass1,
+                       n: u64,
+                       line: &[u8],
+                       kind: input::LineKind,
+                       parser: Option<ParserId>| {
+        let is_candidate = kind.candidate;
+        let want_sample = kind.sample;
         if !is_candidate && !want_sample {
             return;
         }
@@ -324,7 +324,6 @@ fn scan_file(
             if let Ok(p) = &parsed {
                 if let Some(t) = time_of(p) {
                     out.samples.push((t.nanos, n));
-                    since_sample = 0;
                 }
             }
         }
@@ -372,40 +371,32 @@ fn scan_file(
         }
     };
 
-    let end = input::walk_lines(reader, cfg.max_line, |n, line| {
-        bytes_seen += line.len() as u64 + 1;
-        if bytes_seen - last_progress > (1 << 20) {
-            progress.bytes(scaled(bytes_seen - last_progress, comp));
-            last_progress = bytes_seen;
-        }
+    let head_lines = DETECT_LINES as u64;
+    let end = input::scan_lines(reader, cfg.max_line, head_lines, &finder, step, |n, line, kind| {
         if !detected {
-            if !line.iter().all(|b| b.is_ascii_whitespace()) {
-                nonempty += 1;
-            }
-            head.push((n, line.to_vec()));
-            if nonempty >= DETECT_LINES {
+            head.push((n, line.to_vec(), kind));
+            if n >= head_lines {
                 detected = true;
-                let refs: Vec<&[u8]> = head.iter().map(|(_, l)| l.as_slice()).collect();
+                let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
                 out.parser = catalog.detect(&refs);
-                for (hn, hl) in std::mem::take(&mut head) {
+                for (hn, hl, hk) in std::mem::take(&mut head) {
                     let p = out.parser;
-                    process(&mut out, hn, &hl, p);
+                    process(&mut out, hn, &hl, hk, p);
                 }
             }
             return;
         }
         let p = out.parser;
-        process(&mut out, n, line, p);
+        process(&mut out, n, line, kind, p);
     });
     if !detected {
-        let refs: Vec<&[u8]> = head.iter().map(|(_, l)| l.as_slice()).collect();
+        let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
         out.parser = catalog.detect(&refs);
-        for (hn, hl) in std::mem::take(&mut head) {
+        for (hn, hl, hk) in std::mem::take(&mut head) {
             let p = out.parser;
-            process(&mut out, hn, &hl, p);
+            process(&mut out, hn, &hl, hk, p);
         }
     }
-    progress.bytes(scaled(bytes_seen.saturating_sub(last_progress), comp));
 
     out.summary.lines = end.lines;
     out.summary.bytes = end.bytes;
@@ -454,14 +445,6 @@ fn scan_file(
     out
 }
 
-fn scaled(decompressed: u64, comp: Compression) -> u64 {
-    // Progress counts input bytes on disk; compressed files shrink ~8x.
-    match comp {
-        Compression::None => decompressed,
-        _ => decompressed / 8,
-    }
-}
-
 #[derive(Default)]
 struct Pass2 {
     outcomes: Vec<Obs>,
@@ -487,7 +470,8 @@ fn scan_ids(
     let Some(parser) = p1.parser else {
         return out;
     };
-    let Ok((reader, comp)) = input::open(&src.path) else {
+    let count = |n: u64| progress.bytes(n);
+    let Ok((reader, _)) = input::open_counted(&src.path, &count) else {
         return out;
     };
     let source_name = input::source_name(&src.label);
@@ -500,14 +484,7 @@ fn scan_ids(
         region: &cfg.default_region,
     };
     let format = catalog.name(parser);
-    let mut bytes_seen = 0u64;
-    let mut last_progress = 0u64;
     input::walk_lines(reader, cfg.max_line, |n, line| {
-        bytes_seen += line.len() as u64 + 1;
-        if bytes_seen - last_progress > (1 << 20) {
-            progress.bytes(scaled(bytes_seen - last_progress, comp));
-            last_progress = bytes_seen;
-        }
         if p1.attempt_lines.contains(&n) {
             return;
         }
@@ -606,7 +583,6 @@ fn scan_ids(
             }
         }
     });
-    progress.bytes(scaled(bytes_seen.saturating_sub(last_progress), comp));
     out
 }
 
@@ -751,7 +727,13 @@ impl LineCtx<'_> {
         let mut recipient = None;
         let mut from = None;
         let mut body = None;
-        if let Some(b) = a.request_body.as_deref() {
+        // The form body when logged; else the query string (some clients
+        // and proxies put the parameters there).
+        let params = a
+            .request_body
+            .clone()
+            .or_else(|| target.split_once('?').map(|(_, q)| q.to_string()));
+        if let Some(b) = params.as_deref() {
             for (k, v) in form_pairs(b) {
                 match k.as_str() {
                     "To" => recipient = crate::phone::normalize_phone(&v, self.region).or(Some(v)),
@@ -823,7 +805,17 @@ impl LineCtx<'_> {
         }
         let url = r.url.as_deref();
         let account = url.and_then(messages_endpoint);
-        let has_outcome = r.status.is_some() || r.sid.is_some() || r.error.is_some();
+        // A bare status is only an outcome of a Twilio call when the record
+        // says so; an app's own "request finished 200" must not close a call.
+        let twilio_words = |s: &str| {
+            let l = s.to_ascii_lowercase();
+            l.contains("twilio") || l.contains("sms") || l.contains("message")
+        };
+        let status_is_twilio = r.status.is_some()
+            && (url.is_some()
+                || r.message.as_deref().is_some_and(twilio_words)
+                || r.code_path.logger.as_deref().is_some_and(twilio_words));
+        let has_outcome = status_is_twilio || r.sid.is_some() || r.error.is_some();
         let kind = match (&account, has_outcome) {
             (Some(_), true) => ObsKind::Full,
             (Some(_), false) => ObsKind::Request,

@@ -206,7 +206,32 @@ impl Compression {
 /// Open a file and undo its compression (recognised by content, whatever
 /// its name).
 pub fn open(path: &Path) -> io::Result<(Box<dyn Read + Send>, Compression)> {
-    let mut f = File::open(path)?;
+    open_counted(path, &|_| {})
+}
+
+struct Counted<'a, R> {
+    inner: R,
+    counter: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.counter)(n as u64);
+        Ok(n)
+    }
+}
+
+/// [`open`], calling `counter` with every count of bytes read from disk
+/// (before decompression), for progress that matches file sizes.
+pub fn open_counted<'a>(
+    path: &Path,
+    counter: &'a (dyn Fn(u64) + Sync),
+) -> io::Result<(Box<dyn Read + Send + 'a>, Compression)> {
+    let mut f = Counted {
+        inner: File::open(path)?,
+        counter,
+    };
     let mut head = [0u8; 4];
     let mut n = 0;
     while n < head.len() {
@@ -219,7 +244,7 @@ pub fn open(path: &Path) -> io::Result<(Box<dyn Read + Send>, Compression)> {
     let comp = Compression::sniff(&head[..n]);
     let prefix = io::Cursor::new(head[..n].to_vec());
     let raw = BufReader::with_capacity(256 * 1024, prefix.chain(f));
-    let reader: Box<dyn Read + Send> = match comp {
+    let reader: Box<dyn Read + Send + 'a> = match comp {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
@@ -486,5 +511,289 @@ mod tests {
             Some("web-1")
         );
         assert_eq!(host_from_path("access.log"), None);
+    }
+}
+
+/// Which lines [`scan_lines`] hands over, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineKind {
+    /// One of the first `head` lines (format detection sees every one).
+    pub head: bool,
+    /// The line contains the prefilter literal.
+    pub candidate: bool,
+    /// The line sits at a sampling point (every `sample_step` bytes), for
+    /// dating the source's coverage.
+    pub sample: bool,
+}
+
+/// The fast walk: like [`walk_lines`], but only the first `head` lines,
+/// the lines containing `literal`, and one line every `sample_step` bytes
+/// are handed to `f`; everything else is skipped with a vectorised search
+/// for the literal and a vectorised newline count, never looked at line by
+/// line. Line numbers stay exact. `sample_step == 0` samples every line.
+pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
+    mut reader: R,
+    max_line: usize,
+    head: u64,
+    literal: &memchr::memmem::Finder<'_>,
+    sample_step: u64,
+    mut f: F,
+) -> WalkEnd {
+    const CHUNK: usize = 1 << 20;
+    let mut end = WalkEnd::default();
+    let mut buf: Vec<u8> = vec![0; CHUNK.min(max_line.max(4096) + 1).max(64 * 1024)];
+    let mut filled = 0usize;
+    let mut lineno: u64 = 0;
+    let mut skipping = false;
+    // Absolute offsets (in decompressed bytes) of buf[0] and of the next sample.
+    let mut base: u64 = 0;
+    let mut next_sample: u64 = 0;
+    let mut eof = false;
+    let note_overlong = |end: &mut WalkEnd, n: u64| {
+        end.overlong_count += 1;
+        if end.overlong.len() < 5 {
+            end.overlong.push(n);
+        }
+    };
+    loop {
+        // Fill.
+        if !eof && filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => eof = true,
+                Ok(n) => {
+                    end.bytes += n as u64;
+                    filled += n;
+                    if filled < buf.len() {
+                        continue;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    end.error = Some(describe_read_error(&e));
+                    eof = true;
+                }
+            }
+        }
+        // Region of complete lines: up to the last newline (all of it at EOF).
+        let region_end = match memchr::memrchr(b'\n', &buf[..filled]) {
+            Some(i) => i + 1,
+            None if eof => filled,
+            None => {
+                // No newline in a full buffer: the line is longer than the buffer.
+                if skipping || filled > max_line {
+                    skipping = true;
+                    base += filled as u64;
+                    filled = 0;
+                } else {
+                    let grow = (buf.len() * 2).min(max_line + 1).max(buf.len() + 1);
+                    buf.resize(grow, 0);
+                }
+                continue;
+            }
+        };
+        let region = &buf[..region_end];
+        let mut pos = 0usize;
+        if skipping {
+            // The rest of an overlong line ends at the first newline.
+            let nl = memchr::memchr(b'\n', region).map(|i| i + 1).unwrap_or(region.len());
+            lineno += 1;
+            note_overlong(&mut end, lineno);
+            skipping = false;
+            pos = nl;
+        }
+        while pos < region.len() {
+            let abs_pos = base + pos as u64;
+            // Next event: a head line, a candidate, or a sampling point.
+            let event = if lineno < head {
+                Some(pos)
+            } else {
+                let cand = literal.find(&region[pos..]).map(|i| pos + i);
+                let samp = if next_sample <= abs_pos {
+                    Some(pos)
+                } else if next_sample < base + region.len() as u64 {
+                    Some((next_sample - base) as usize)
+                } else {
+                    None
+                };
+                match (cand, samp) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            };
+            let Some(ev) = event else {
+                skip_lines(&region[pos..], max_line, &mut lineno, &mut end);
+                break;
+            };
+            let line_start = memchr::memrchr(b'\n', &region[pos..ev]).map(|i| pos + i + 1).unwrap_or(pos);
+            skip_lines(&region[pos..line_start], max_line, &mut lineno, &mut end);
+            let line_end = memchr::memchr(b'\n', &region[ev..]).map(|i| ev + i).unwrap_or(region.len());
+            lineno += 1;
+            let mut line = &region[line_start..line_end];
+            let abs_end = base + line_end as u64;
+            let kind = LineKind {
+                head: lineno <= head,
+                candidate: literal.find(line).is_some(),
+                sample: next_sample <= abs_end,
+            };
+            if kind.sample {
+                next_sample = abs_end + sample_step.max(1);
+            }
+            if line.len() > max_line {
+                note_overlong(&mut end, lineno);
+            } else {
+                if let [rest @ .., b'\r'] = line {
+                    line = rest;
+                }
+                f(lineno, line, kind);
+            }
+            pos = line_end + 1;
+        }
+        // Keep the incomplete tail.
+        buf.copy_within(region_end..filled, 0);
+        base += region_end as u64;
+        filled -= region_end;
+        if eof && filled == 0 {
+            break;
+        }
+    }
+    if skipping {
+        lineno += 1;
+        note_overlong(&mut end, lineno);
+    }
+    end.lines = lineno;
+    end
+}
+
+/// Count the lines of `seg` (complete lines, plus a last one without a
+/// newline), noting any longer than `max_line`. Lengths are only looked at
+/// when the segment is long enough to hold such a line.
+fn skip_lines(seg: &[u8], max_line: usize, lineno: &mut u64, end: &mut WalkEnd) {
+    if seg.is_empty() {
+        return;
+    }
+    if seg.len() <= max_line {
+        *lineno += memchr::memchr_iter(b'\n', seg).count() as u64;
+        if seg.last() != Some(&b'\n') {
+            *lineno += 1;
+        }
+        return;
+    }
+    let mut start = 0usize;
+    for nl in memchr::memchr_iter(b'\n', seg) {
+        *lineno += 1;
+        if nl - start > max_line {
+            end.overlong_count += 1;
+            if end.overlong.len() < 5 {
+                end.overlong.push(*lineno);
+            }
+        }
+        start = nl + 1;
+    }
+    if start < seg.len() {
+        *lineno += 1;
+        if seg.len() - start > max_line {
+            end.overlong_count += 1;
+            if end.overlong.len() < 5 {
+                end.overlong.push(*lineno);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Seen = (Vec<(u64, Vec<u8>)>, u64, u64);
+
+    fn reference(data: &[u8], max: usize, lit: &[u8], head: u64) -> Seen {
+        let mut v = Vec::new();
+        let end = walk_lines(data, max, |n, l| {
+            if n <= head || memchr::memmem::find(l, lit).is_some() {
+                v.push((n, l.to_vec()));
+            }
+        });
+        (v, end.lines, end.overlong_count)
+    }
+
+    fn fast(data: &[u8], max: usize, lit: &[u8], head: u64) -> Seen {
+        let finder = memchr::memmem::Finder::new(lit);
+        let mut v = Vec::new();
+        let end = scan_lines(data, max, head, &finder, u64::MAX / 2, |n, l, k| {
+            if k.head || k.candidate {
+                v.push((n, l.to_vec()));
+            }
+        });
+        (v, end.lines, end.overlong_count)
+    }
+
+    #[test]
+    fn finds_candidates_with_exact_line_numbers() {
+        let data = b"a\nMessages.json one\r\nb\n\nc Messages.json\nlast Messages.json";
+        let (v, n, _) = fast(data, 1000, b"Messages.json", 0);
+        assert_eq!(n, 6);
+        assert_eq!(
+            v,
+            vec![
+                (2, b"Messages.json one".to_vec()),
+                (5, b"c Messages.json".to_vec()),
+                (6, b"last Messages.json".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn samples_every_step() {
+        let data: Vec<u8> = (0..1000).flat_map(|i| format!("line {i:04}\n").into_bytes()).collect();
+        let finder = memchr::memmem::Finder::new(b"zzz");
+        let mut samples = Vec::new();
+        scan_lines(&data[..], 1000, 0, &finder, 1000, |n, _, k| {
+            if k.sample {
+                samples.push(n);
+            }
+        });
+        assert_eq!(samples.first(), Some(&1));
+        assert!(samples.len() >= 9 && samples.len() <= 11, "{samples:?}");
+        let mut all = Vec::new();
+        scan_lines(&data[..], 1000, 0, &finder, 0, |n, _, k| {
+            if k.sample {
+                all.push(n);
+            }
+        });
+        assert_eq!(all.len(), 1000);
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer() {
+        let mut data = b"x Messages.json\n".to_vec();
+        data.extend(std::iter::repeat_n(b'y', 3 << 20));
+        data.extend_from_slice(b" Messages.json\nshort Messages.json\n");
+        data.extend(std::iter::repeat_n(b'z', 300_000));
+        data.extend_from_slice(b"\nend");
+        for max in [100_000usize, 1 << 20, 4 << 20] {
+            assert_eq!(fast(&data, max, b"Messages.json", 1), reference(&data, max, b"Messages.json", 1), "{max}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_misses_a_line_the_line_walk_finds(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(b"Messages.json".to_vec()),
+                    Just(b"\n".to_vec()),
+                    Just(b"\r\n".to_vec()),
+                    Just(b"Messages.jso".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                ],
+                0..60,
+            ),
+            max in 8usize..200,
+            head in 0u64..4,
+        ) {
+            let data: Vec<u8> = parts.concat();
+            prop_assert_eq!(fast(&data, max, b"Messages.json", head), reference(&data, max, b"Messages.json", head));
+        }
     }
 }
