@@ -28,7 +28,6 @@ const NGINX_KEYS: &[&str] = &[
     "msec",
     "request_time",
     "body_bytes_sent",
-    "bytes_sent",
     "upstream_addr",
     "upstream_response_time",
     "http_user_agent",
@@ -76,9 +75,13 @@ pub(crate) fn kind(v: &View<'_>) -> Option<Kind> {
         .and_then(Value::as_str)
         .and_then(split_request_line)
         .is_some();
+    // An app record that happens to carry such keys has a message; an
+    // access-log template does not.
+    let has_message = ["msg", "message", "event", "@m"].iter().any(|k| v.has(k));
     let nginx_keys = NGINX_KEYS.iter().any(|k| v.has(k));
+    // matomo's nginx template (`ip`, `path`, `status`)
     let matomo = v.has("ip") && v.has("path");
-    (request_line || nginx_keys || matomo).then_some(Kind::Nginx)
+    (request_line || (!has_message && (nginx_keys || matomo))).then_some(Kind::Nginx)
 }
 
 /// Text with nginx's "missing" spellings (`-`, empty) turned into `None`.

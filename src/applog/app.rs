@@ -100,6 +100,11 @@ fn http_status(n: f64) -> Option<u16> {
     (n.fract() == 0.0 && (100.0..=599.0).contains(&n)).then_some(n as u16)
 }
 
+fn is_absolute(url: &str) -> bool {
+    let u = url.trim_start().to_ascii_lowercase();
+    u.starts_with("http://") || u.starts_with("https://")
+}
+
 /// An HTTP method, upper-cased; anything else (a code method name) is `None`.
 fn http_method(s: &str) -> Option<String> {
     let up = s.trim().to_ascii_uppercase();
@@ -154,7 +159,8 @@ fn find_time(l: &Lookup<'_, '_>) -> Option<Stamp> {
 }
 
 /// Duration rule, in ms:
-/// * `*_ms` keys: the number is milliseconds;
+/// * `*_ms` keys: the number is milliseconds (a string with units, e.g.
+///   from a site key map, is parsed);
 /// * ECS `event.duration`: nanoseconds;
 /// * `duration`/`elapsed`/`latency`/`took`/`responseTime` as a string with
 ///   units (`850ms`, `10.2s`, `1m2s`) is parsed; a bare numeric string
@@ -164,7 +170,12 @@ fn find_time(l: &Lookup<'_, '_>) -> Option<Stamp> {
 ///   `time.Duration` as integer nanoseconds; everything else (pino
 ///   `responseTime`, winston, bunyan) is milliseconds.
 fn duration_of(l: &Lookup<'_, '_>, style: &str) -> Option<f64> {
-    if let Some(ms) = l.values("duration_ms", k::DURATION_MS).find_map(number_of) {
+    if let Some(ms) = l.values("duration_ms", k::DURATION_MS).find_map(|v| {
+        number_of(v).or_else(|| {
+            let ns = time::parse_duration(v.as_str()?).ok()?;
+            Some(ns as f64 / 1e6)
+        })
+    }) {
         return Some(ms);
     }
     if let Some(ns) = k::DURATION_NS
@@ -253,13 +264,14 @@ fn code_path_of(l: &Lookup<'_, '_>, style: &str) -> CodePath {
                 .find_map(|p| l.view.get(p).and_then(Value::as_str).map(str::to_string))
         })
         .or_else(|| {
-            k::FILE_LINE.iter().find_map(|(f, n)| {
-                let file = l.view.get(f).and_then(Value::as_str)?;
-                Some(match l.view.get(n).and_then(text_of) {
-                    Some(line) => format!("{file}:{line}"),
-                    None => file.to_string(),
+            // a pair with both parts first, then a file alone
+            let file = |f: &str| l.view.get(f).and_then(Value::as_str).map(str::to_string);
+            k::FILE_LINE
+                .iter()
+                .find_map(|(f, n)| {
+                    Some(format!("{}:{}", file(f)?, l.view.get(n).and_then(text_of)?))
                 })
-            })
+                .or_else(|| k::FILE_LINE.iter().find_map(|(f, _)| file(f)))
         });
     CodePath {
         logger,
@@ -364,12 +376,13 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>)
         .filter_map(Value::as_str)
         .find(|s| !s.trim().is_empty())
         .map(str::to_string);
+    // A call spelled out in the message (`POST https://api.twilio.com/…`)
+    // names the outgoing request; a relative `url`/`uri` key beside it is the
+    // inbound route being handled, so the message wins over it.
     if let Some((m, u)) = message.as_deref().and_then(call_in_text) {
-        if url.is_none() {
+        if !url.as_deref().is_some_and(is_absolute) {
             url = Some(u);
-            if method.is_none() {
-                method = Some(m);
-            }
+            method = Some(m);
         }
     }
     let status = l

@@ -408,7 +408,13 @@ pub(crate) fn style(v: &View<'_>) -> &'static str {
     if has("@t") || has("@mt") || has("@m") {
         return "serilog";
     }
-    if has("fields.message") && has("target") {
+    if has("target")
+        && (has("fields.message")
+            || has("spans")
+            || has("span")
+            || has("threadId")
+            || has("line_number"))
+    {
         return "tracing";
     }
     if has("instant.epochSecond")
@@ -447,7 +453,12 @@ pub(crate) fn style(v: &View<'_>) -> &'static str {
     if has("time") && has("msg") && has("level") {
         return "logrus";
     }
-    if has("message") && has("level") && (has("time") || has("caller")) && !has("timestamp") {
+    if has("message")
+        && has("level")
+        && (has("time") || has("caller"))
+        && !has("timestamp")
+        && !has("name")
+    {
         return "zerolog";
     }
     if has("message") && has("level") && has("timestamp") {

@@ -774,3 +774,61 @@ proptest! {
         prop_assert!(parse_json_line(line.as_bytes(), &[]).is_ok());
     }
 }
+
+#[test]
+fn message_call_beats_a_relative_route() {
+    let l = format!(
+        r#"{{"level":"info","time":"2026-11-20T14:00:00Z","msg":"POST {URL}","method":"GET","url":"/signup"}}"#
+    );
+    let a = app(l.as_bytes());
+    assert_eq!(a.method, s("POST"));
+    assert_eq!(a.url, s(URL));
+    // an absolute URL key stays
+    let b = app(
+        br#"{"msg":"POST https://example.com/x","method":"PUT","url":"https://api.example.com/y"}"#,
+    );
+    assert_eq!(b.method, s("PUT"));
+    assert_eq!(b.url, s("https://api.example.com/y"));
+}
+
+#[test]
+fn app_record_with_access_like_keys_stays_an_app_record() {
+    let a = app(br#"{"msg":"handled","ip":"10.0.0.1","path":"/signup","status":200}"#);
+    assert_eq!(a.status, Some(200));
+    assert_eq!(a.message, s("handled"));
+}
+
+#[test]
+fn tracing_flattened_event() {
+    let a = app(br#"{"timestamp":"2026-11-20T14:00:00.000001Z","level":"INFO","message":"sent","target":"app::sms","threadId":"ThreadId(1)","filename":"src/sms.rs","line_number":42}"#);
+    assert_eq!(a.style, "tracing");
+    assert_eq!(a.code_path.logger, s("app::sms"));
+    assert_eq!(a.code_path.caller, s("src/sms.rs:42"));
+    assert_eq!(a.message, s("sent"));
+}
+
+#[test]
+fn site_map_duration_with_units() {
+    let mut keys = BTreeMap::new();
+    keys.insert("duration_ms".to_string(), vec!["timing.total".to_string()]);
+    let maps = [JsonKeyMap {
+        name: "acme".to_string(),
+        keys,
+    }];
+    let JsonLine::App(a) = parse_json_line(br#"{"msg":"x","timing":{"total":"1m2s"}}"#, &maps)
+        .unwrap()
+        .remove(0)
+    else {
+        panic!("app")
+    };
+    assert_eq!(a.duration_ms, Some(62_000.0));
+}
+
+#[test]
+fn hl_kitchen_sink_style_record_with_bytes_sent_is_an_app_record() {
+    let a = app(br#"{"ts": "2025-04-01T09:01:12.333Z", "level": "info", "msg": "request completed", "caller": "api/handler.go:45", "logger": "api", "status": 200, "latency_ms": 45.7, "bytes_sent": 8192, "compressed": true}"#);
+    assert_eq!(a.style, "zap");
+    assert_eq!(a.status, Some(200));
+    assert_eq!(a.duration_ms, Some(45.7));
+    assert_eq!(a.code_path.logger, s("api"));
+}
