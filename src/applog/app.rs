@@ -345,13 +345,61 @@ fn sid_of(l: &Lookup<'_, '_>, message: Option<&str>) -> Option<String> {
     message.and_then(sid_in_text)
 }
 
-/// The sent text: a string that is not a JSON response body.
+/// Undo `application/x-www-form-urlencoded` escaping (`+`, `%HH`); bad
+/// escapes are kept as written, invalid UTF-8 is replaced.
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = |j: usize| b.get(j).and_then(|h| (*h as char).to_digit(16));
+        match c {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A form-encoded Twilio request body (`To=%2B1415…&From=…&Body=…`) as its
+/// decoded parameters; `None` for anything else.
+fn form_params(s: &str) -> Option<Vec<(String, String)>> {
+    let s = s.trim();
+    if s.contains(char::is_whitespace) || !(s.starts_with("To=") || s.contains("&To=")) {
+        return None;
+    }
+    Some(
+        s.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (form_decode(k), form_decode(v)))
+            .collect(),
+    )
+}
+
+/// The parameters of a form-encoded request body logged as a string.
+fn logged_form(l: &Lookup<'_, '_>) -> Option<Vec<(String, String)>> {
+    k::FORM_BODY
+        .iter()
+        .filter_map(|p| l.view.get(p).and_then(Value::as_str))
+        .find_map(form_params)
+}
+
+/// The sent text: a string that is neither a JSON response body nor a
+/// form-encoded request body.
 fn body_of(l: &Lookup<'_, '_>) -> Option<String> {
     l.values("body", k::BODY)
         .filter_map(Value::as_str)
         .find(|s| {
             let t = s.trim_start();
-            !t.is_empty() && !t.starts_with('{') && !t.starts_with('[')
+            !t.is_empty() && !t.starts_with('{') && !t.starts_with('[') && form_params(t).is_none()
         })
         .map(str::to_string)
 }
@@ -407,6 +455,23 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>)
         host = v.text(&["resource.host.name"]);
     }
 
+    let mut to = l.text("to", k::TO);
+    let mut from = l.text("from", k::FROM);
+    let mut body = body_of(l);
+    if let Some(form) = logged_form(l) {
+        for (key, val) in form {
+            let slot = match key.as_str() {
+                "To" => &mut to,
+                "From" => &mut from,
+                "Body" => &mut body,
+                _ => continue,
+            };
+            if slot.is_none() && !val.is_empty() {
+                *slot = Some(val);
+            }
+        }
+    }
+
     AppRecord {
         time: find_time(l),
         level,
@@ -418,9 +483,9 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>)
         url,
         status,
         sid,
-        to: l.text("to", k::TO),
-        from: l.text("from", k::FROM),
-        body: body_of(l),
+        to,
+        from,
+        body,
         duration_ms: duration_of(l, style),
         error: error_of(l),
         user_agent: l

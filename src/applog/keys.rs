@@ -326,6 +326,18 @@ pub(crate) const BODY: &[&str] = &[
     "data.body",
 ];
 
+/// Strings that may hold the form-encoded request body sent to Twilio.
+pub(crate) const FORM_BODY: &[&str] = &[
+    "request_body",
+    "requestBody",
+    "request.body",
+    "body",
+    "data",
+    "params",
+    "form",
+    "payload",
+];
+
 /// Durations in milliseconds whatever the number.
 pub(crate) const DURATION_MS: &[&str] = &[
     "duration_ms",

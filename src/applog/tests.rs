@@ -832,3 +832,20 @@ fn hl_kitchen_sink_style_record_with_bytes_sent_is_an_app_record() {
     assert_eq!(a.duration_ms, Some(45.7));
     assert_eq!(a.code_path.logger, s("api"));
 }
+
+#[test]
+fn form_encoded_request_body_gives_to_from_body() {
+    let a = app(br#"{"level":"debug","msg":"twilio request","request_body":"To=%2B14155550134&From=%2B14155550100&Body=Your+code+is+123%25+ok"}"#);
+    assert_eq!(a.to, s("+14155550134"));
+    assert_eq!(a.from, s("+14155550100"));
+    assert_eq!(a.body, s("Your code is 123% ok"));
+    assert!(!a.webhook);
+    // a raw form string under `body` is not taken as the text itself
+    let b = app(br#"{"msg":"x","body":"To=whatsapp%3A%2B14155550134&Body=hi%ZZ"}"#);
+    assert_eq!(b.to, s("whatsapp:+14155550134"));
+    assert_eq!(b.body, s("hi%ZZ"));
+    // a webhook's form body marks the record as a webhook
+    let c = app(br#"{"msg":"callback","body":"MessageSid=SM5f2c0a4b9e8d7c6b5a4f3e2d1c0b9a8f&MessageStatus=delivered&To=%2B1415"}"#);
+    assert!(c.webhook);
+    assert_eq!(c.sid, None);
+}
