@@ -458,6 +458,10 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>)
     let mut to = l.text("to", k::TO);
     let mut from = l.text("from", k::FROM);
     let mut body = body_of(l);
+    if style == "otel" && body == message {
+        // OTel's `Body` is the log message, not the text of an SMS
+        body = None;
+    }
     if let Some(form) = logged_form(l) {
         for (key, val) in form {
             let slot = match key.as_str() {

@@ -144,6 +144,7 @@ pub fn parse_json_line(line: &[u8], maps: &[JsonKeyMap]) -> Result<Vec<JsonLine>
             .collect());
     }
 
+    hoist_otel_maps(&mut root);
     let v = View::new(&root);
     if let Some(kind) = access::kind(&v) {
         let mut a = access::access_line(&v, kind);
@@ -209,6 +210,34 @@ fn docker_inner(root: &Map<String, Value>) -> Option<Map<String, Value>> {
         }
     }
     Some(obj)
+}
+
+/// A record in the OpenTelemetry log data model written as plain JSON
+/// (`Timestamp`, `SeverityText`, `Body`, `Attributes{…}`, `Resource{…}`):
+/// copy the attribute and resource maps to the top level (existing keys
+/// kept) so that `http.request.method`, `url.full` or `host.name` are found
+/// where the other loggers put them.
+fn hoist_otel_maps(root: &mut Map<String, Value>) {
+    let otel = [
+        "SeverityText",
+        "severityText",
+        "SeverityNumber",
+        "timeUnixNano",
+    ]
+    .iter()
+    .any(|k| root.contains_key(*k));
+    if !otel {
+        return;
+    }
+    for key in ["Attributes", "attributes", "Resource", "resource"] {
+        let Some(Value::Object(m)) = root.get(key) else {
+            continue;
+        };
+        let m = m.clone();
+        for (k, v) in m {
+            root.entry(k).or_insert(v);
+        }
+    }
 }
 
 /// An OTLP `AnyValue` as plain JSON.

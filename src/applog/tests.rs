@@ -849,3 +849,20 @@ fn form_encoded_request_body_gives_to_from_body() {
     assert!(c.webhook);
     assert_eq!(c.sid, None);
 }
+
+#[test]
+fn otel_data_model_record_with_attribute_map() {
+    let l = format!(
+        r#"{{"Timestamp":"2026-11-20T14:03:07.123456789Z","SeverityText":"INFO","Body":"sent","TraceId":"5b8aa5a2d2c872e8321cf37308d69df2","Attributes":{{"http.request.method":"POST","url.full":"{URL}","http.response.status_code":201}},"Resource":{{"host.name":"app-3"}}}}"#
+    );
+    let a = app(l.as_bytes());
+    assert_eq!(a.style, "otel");
+    assert_eq!(a.message, s("sent"));
+    assert_eq!(a.body, None);
+    assert_eq!(a.method, s("POST"));
+    assert_eq!(a.url, s(URL));
+    assert_eq!(a.status, Some(201));
+    assert_eq!(a.host, s("app-3"));
+    assert_eq!(a.ids.trace_id, s("5b8aa5a2d2c872e8321cf37308d69df2"));
+    assert_eq!(a.time.unwrap().precision, Precision::Nanos);
+}
