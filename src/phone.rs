@@ -26,8 +26,8 @@ const IDD_00: &[&str] = &["00"];
 
 /// Regions that share +1 (the North American Numbering Plan).
 const NANP: &[&str] = &[
-    "US", "CA", "PR", "VI", "GU", "AS", "MP", "UM", "BS", "BB", "AI", "AG", "VG", "KY", "BM",
-    "GD", "TC", "MS", "SX", "LC", "DM", "VC", "DO", "TT", "KN", "JM",
+    "US", "CA", "PR", "VI", "GU", "AS", "MP", "UM", "BS", "BB", "AI", "AG", "VG", "KY", "BM", "GD",
+    "TC", "MS", "SX", "LC", "DM", "VC", "DO", "TT", "KN", "JM",
 ];
 
 const fn r(code: &'static str, calling: u16, trunk: &'static str) -> Region {
@@ -169,8 +169,22 @@ fn country_code_len(digits: &str) -> usize {
         None => return digits.len().min(3),
     };
     match two {
-        20 | 27 | 30..=34 | 36 | 39 | 40 | 41 | 43..=49 | 51..=58 | 60..=66 | 81 | 82 | 84 | 86
-        | 90..=95 | 98 => 2,
+        20
+        | 27
+        | 30..=34
+        | 36
+        | 39
+        | 40
+        | 41
+        | 43..=49
+        | 51..=58
+        | 60..=66
+        | 81
+        | 82
+        | 84
+        | 86
+        | 90..=95
+        | 98 => 2,
         _ => 3.min(digits.len()),
     }
 }
@@ -186,7 +200,9 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < b.len() {
         let c = b.get(i).copied().unwrap_or(0);
         if c == b'%' {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
@@ -203,17 +219,8 @@ fn percent_decode(s: &str) -> Option<String> {
 fn is_separator(c: char) -> bool {
     matches!(
         c,
-        ' ' | '\t'
-            | '-'
-            | '.'
-            | '('
-            | ')'
-            | '/'
-            | '\u{a0}'
-            | '\u{202f}'
-            | '\u{2009}'
-            | '\u{2010}'..='\u{2015}'
-            | '\u{2212}'
+        ' ' | '\t' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' | '\u{202f}' | '\u{2009}' | '\u{2010}'
+            ..='\u{2015}' | '\u{2212}'
     )
 }
 
@@ -343,7 +350,10 @@ fn valid_e164_digits(d: &str) -> bool {
 /// anything that is not `+digits`, show only their last two characters.
 pub fn mask_phone(e164: &str) -> String {
     let (prefix, rest) = match e164.rfind(':') {
-        Some(i) => (e164.get(..=i).unwrap_or(""), e164.get(i + 1..).unwrap_or("")),
+        Some(i) => (
+            e164.get(..=i).unwrap_or(""),
+            e164.get(i + 1..).unwrap_or(""),
+        ),
         None => ("", e164),
     };
     if let Some(digits) = rest.strip_prefix('+') {
@@ -400,8 +410,14 @@ mod tests {
             assert_eq!(normalize_phone(raw, "US"), want, "{raw}");
         }
         // Canada and the Caribbean dial the same way.
-        assert_eq!(normalize_phone("(604) 555-0199", "CA").as_deref(), Some("+16045550199"));
-        assert_eq!(normalize_phone("876-555-0101", "jm").as_deref(), Some("+18765550101"));
+        assert_eq!(
+            normalize_phone("(604) 555-0199", "CA").as_deref(),
+            Some("+16045550199")
+        );
+        assert_eq!(
+            normalize_phone("876-555-0101", "jm").as_deref(),
+            Some("+18765550101")
+        );
     }
 
     #[test]
@@ -418,7 +434,10 @@ mod tests {
             normalize_phone("whatsapp%3A%2B14155550134", "US").as_deref(),
             Some("whatsapp:+14155550134")
         );
-        assert_eq!(normalize_phone("whatsapp:whatsapp:+14155550134", "US"), None);
+        assert_eq!(
+            normalize_phone("whatsapp:whatsapp:+14155550134", "US"),
+            None
+        );
         assert_eq!(normalize_phone("messenger:1234567890", "US"), None);
     }
 
@@ -457,7 +476,11 @@ mod tests {
             ("+49 30 901820", "US", "+4930901820"),
         ];
         for (raw, region, want) in cases {
-            assert_eq!(normalize_phone(raw, region).as_deref(), Some(want), "{raw} in {region}");
+            assert_eq!(
+                normalize_phone(raw, region).as_deref(),
+                Some(want),
+                "{raw} in {region}"
+            );
         }
     }
 
@@ -487,7 +510,10 @@ mod tests {
             assert_eq!(normalize_phone(raw, region), None, "{raw:?} in {region}");
         }
         // An unknown region still reads international notation.
-        assert_eq!(normalize_phone("+44 20 7946 0958", "ZZ").as_deref(), Some("+442079460958"));
+        assert_eq!(
+            normalize_phone("+44 20 7946 0958", "ZZ").as_deref(),
+            Some("+442079460958")
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ fn digits(s: &str) -> Option<u32> {
 
 /// Build nanos from civil parts; a leap second (`:60`) is read as the last
 /// nanosecond of the minute's 59th second so ordering is kept.
+#[allow(clippy::too_many_arguments)] // the civil parts of one instant
 fn civil_to_nanos(
     y: i32,
     mo: u32,
@@ -634,17 +635,36 @@ mod tests {
         ] {
             assert_eq!(rfc(parse_sheet_datetime(t)), want, "{t}");
         }
-        assert_eq!(rfc(parse_sheet_datetime("11/20/2026 14:03")), "2026-11-20T14:03:00Z");
-        assert_eq!(rfc(parse_sheet_datetime("2026-11-20 14:03")), "2026-11-20T14:03:00Z");
-        assert_eq!(rfc(parse_sheet_datetime("11/20/2026 12:00:00 AM")), "2026-11-20T00:00:00Z");
-        assert_eq!(rfc(parse_sheet_datetime("11/20/2026 12:30:00 PM")), "2026-11-20T12:30:00Z");
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 14:03")),
+            "2026-11-20T14:03:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("2026-11-20 14:03")),
+            "2026-11-20T14:03:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 12:00:00 AM")),
+            "2026-11-20T00:00:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 12:30:00 PM")),
+            "2026-11-20T12:30:00Z"
+        );
         assert_eq!(
             rfc(parse_sheet_datetime("11/20/2026 14:03:07.250")),
             "2026-11-20T14:03:07.250Z"
         );
-        assert_eq!(parse_sheet_datetime("11/20/2026 14:03").unwrap().offset_minutes, None);
         assert_eq!(
-            parse_sheet_datetime("11/20/2026 14:03:07Z").unwrap().offset_minutes,
+            parse_sheet_datetime("11/20/2026 14:03")
+                .unwrap()
+                .offset_minutes,
+            None
+        );
+        assert_eq!(
+            parse_sheet_datetime("11/20/2026 14:03:07Z")
+                .unwrap()
+                .offset_minutes,
             Some(0)
         );
         assert!(parse_sheet_datetime("13/13/2026 14:03").is_none());
