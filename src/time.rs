@@ -25,6 +25,7 @@ fn digits(s: &str) -> Option<u32> {
 
 /// Build nanos from civil parts; a leap second (`:60`) is read as the last
 /// nanosecond of the minute's 59th second so ordering is kept.
+#[allow(clippy::too_many_arguments)] // the civil parts of one instant
 fn civil_to_nanos(
     y: i32,
     mo: u32,
@@ -327,6 +328,87 @@ pub fn parse_any(s: &str) -> Option<Stamp> {
     parse_rfc2822(s).or_else(|| parse_cli_date(s))
 }
 
+/// Dates as spreadsheets re-save them: `11/20/2026 14:03:07`,
+/// `11/20/2026 2:03:07 PM`, `11/20/2026 14:03`, `11/20/26 14:03`,
+/// `20/11/2026 14:03` (day first when the first number exceeds 12),
+/// `20.11.2026 14:03:07`, `2026/11/20 14:03:07`, `2026-11-20 14:03`; an
+/// optional fraction and zone (`Z`, `+01:00`, `GMT`, `UTC`). Slashed dates
+/// are read month first unless that is impossible. Without a zone the time
+/// is read as UTC and reported as `offset_minutes: None`.
+pub fn parse_sheet_datetime(s: &str) -> Option<Stamp> {
+    let s = s.trim();
+    let (date, rest) = match s.split_once([' ', 'T']) {
+        Some((d, r)) => (d, r.trim()),
+        None => (s, ""),
+    };
+    let sep = date.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let mut parts = date.split(sep);
+    let a = parts.next()?;
+    let b = parts.next()?;
+    let c = parts.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let year = |t: &str| -> Option<i32> {
+        let v = digits(t)? as i32;
+        match t.len() {
+            4 => Some(v),
+            2 => Some(2000 + v),
+            _ => None,
+        }
+    };
+    let (y, mo, d) = if a.len() == 4 {
+        (year(a)?, digits(b)?, digits(c)?)
+    } else {
+        let (x, z) = (digits(a)?, digits(b)?);
+        let day_first = sep != '/' || x > 12;
+        if day_first {
+            (year(c)?, z, x)
+        } else {
+            (year(c)?, x, z)
+        }
+    };
+    let mut words = rest.split_whitespace();
+    let (mut h, mut mi, mut sec, mut fnanos, mut prec) = (0, 0, 0, 0, Precision::Seconds);
+    let mut off = None;
+    if let Some(hms) = words.next() {
+        let (hms, zone_glued) = match hms.find(['Z', 'z', '+', '-']) {
+            Some(i) => (hms.get(..i)?, Some(hms.get(i..)?)),
+            None => (hms, None),
+        };
+        let (hms, frac) = match hms.split_once(['.', ',']) {
+            Some((x, f)) => (x, Some(f)),
+            None => (hms, None),
+        };
+        let mut t = hms.split(':');
+        h = digits(t.next()?)?;
+        mi = digits(t.next()?)?;
+        sec = match t.next() {
+            Some(x) => digits(x)?,
+            None => 0,
+        };
+        if t.next().is_some() {
+            return None;
+        }
+        if let Some(f) = frac {
+            (fnanos, prec) = fraction(f)?;
+        }
+        if let Some(z) = zone_glued {
+            off = Some(offset(z)?);
+        }
+        for w in words {
+            match w.to_ascii_uppercase().as_str() {
+                "AM" | "A.M." if (1..=12).contains(&h) => h %= 12,
+                "PM" | "P.M." if (1..=12).contains(&h) => h = h % 12 + 12,
+                _ if off.is_none() => off = Some(offset(w)?),
+                _ => return None,
+            }
+        }
+    }
+    let nanos = civil_to_nanos(y, mo, d, h, mi, sec, fnanos, off.unwrap_or(0))?;
+    Some(Stamp::new(nanos, prec, off))
+}
+
 /// RFC 3339 in UTC with the digits the precision has.
 pub fn format_rfc3339(nanos: UnixNanos, precision: Precision) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
@@ -536,5 +618,59 @@ mod tests {
         assert_eq!(parse_duration("2").unwrap(), 2_000_000_000);
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("10x").is_err());
+    }
+    #[test]
+    fn spreadsheet_resaves() {
+        let want = "2026-11-20T14:03:07Z";
+        for t in [
+            "11/20/2026 14:03:07",
+            "11/20/2026 2:03:07 PM",
+            "11/20/2026 02:03:07 pm",
+            "20/11/2026 14:03:07",
+            "20.11.2026 14:03:07",
+            "2026/11/20 14:03:07",
+            "11/20/26 14:03:07",
+            "11/20/2026 15:03:07 +01:00",
+            "11/20/2026 14:03:07 GMT",
+        ] {
+            assert_eq!(rfc(parse_sheet_datetime(t)), want, "{t}");
+        }
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 14:03")),
+            "2026-11-20T14:03:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("2026-11-20 14:03")),
+            "2026-11-20T14:03:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 12:00:00 AM")),
+            "2026-11-20T00:00:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 12:30:00 PM")),
+            "2026-11-20T12:30:00Z"
+        );
+        assert_eq!(
+            rfc(parse_sheet_datetime("11/20/2026 14:03:07.250")),
+            "2026-11-20T14:03:07.250Z"
+        );
+        assert_eq!(
+            parse_sheet_datetime("11/20/2026 14:03")
+                .unwrap()
+                .offset_minutes,
+            None
+        );
+        assert_eq!(
+            parse_sheet_datetime("11/20/2026 14:03:07Z")
+                .unwrap()
+                .offset_minutes,
+            Some(0)
+        );
+        assert!(parse_sheet_datetime("13/13/2026 14:03").is_none());
+        assert!(parse_sheet_datetime("11/20/2026 14:03 XM").is_none());
+        assert!(parse_sheet_datetime("11/20/2026 13:03 PM").is_none());
+        assert!(parse_sheet_datetime("hello").is_none());
+        assert!(parse_sheet_datetime("").is_none());
     }
 }
