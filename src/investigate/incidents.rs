@@ -61,7 +61,9 @@ impl Mode {
 
 /// Normalise a number as given on the command line for comparison.
 pub(crate) fn norm_number(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')').collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')')
+        .collect()
 }
 
 fn in_range(t: i64, opts: &Options) -> bool {
@@ -89,8 +91,7 @@ pub(crate) fn req_time(j: &Joined, q: &Req) -> i64 {
 
 /// Is the request one that (may have) sent a message, for logs-only mode?
 pub(crate) fn maybe_sent(q: &Req) -> bool {
-    q.succeeded()
-        || (!q.rejected() && !matches!(q.status, Some(s) if (500..600).contains(&s)))
+    q.succeeded() || (!q.rejected() && !matches!(q.status, Some(s) if (500..600).contains(&s)))
 }
 
 pub(crate) fn find(p: &Prepared, j: &Joined, opts: &Options) -> Vec<Seed> {
@@ -110,8 +111,14 @@ pub(crate) fn find(p: &Prepared, j: &Joined, opts: &Options) -> Vec<Seed> {
 }
 
 fn seed_start(p: &Prepared, j: &Joined, s: &Seed) -> i64 {
-    let a = s.records.iter().filter_map(|&i| p.records.get(i).and_then(|r| record_time(r)));
-    let b = s.reqs.iter().filter_map(|&i| p.reqs.get(i).map(|q| req_time(j, q)));
+    let a = s
+        .records
+        .iter()
+        .filter_map(|&i| p.records.get(i).and_then(|r| record_time(r)));
+    let b = s
+        .reqs
+        .iter()
+        .filter_map(|&i| p.reqs.get(i).map(|q| req_time(j, q)));
     a.chain(b).min().unwrap_or(i64::MAX)
 }
 
@@ -161,11 +168,15 @@ fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>)
                     Mode::Complaint => {
                         wanted.is_empty()
                             || cluster.iter().any(|&i| {
-                                p.records.get(i).is_some_and(|r| wanted.contains(r.sid.as_str()))
+                                p.records
+                                    .get(i)
+                                    .is_some_and(|r| wanted.contains(r.sid.as_str()))
                             })
                     }
                     Mode::Sids => cluster.iter().any(|&i| {
-                        p.records.get(i).is_some_and(|r| wanted.contains(r.sid.as_str()))
+                        p.records
+                            .get(i)
+                            .is_some_and(|r| wanted.contains(r.sid.as_str()))
                     }),
                 };
                 if keep {
@@ -188,9 +199,12 @@ fn request_seeds(
     mode: Mode,
     want_to: Option<&str>,
 ) -> Vec<Seed> {
-    let mut groups: BTreeMap<(&str, Option<&str>), Vec<(i64, usize)>> = BTreeMap::new();
+    type Key<'k> = (&'k str, Option<&'k str>);
+    let mut groups: BTreeMap<Key, Vec<(i64, usize)>> = BTreeMap::new();
     for (i, q) in p.reqs.iter().enumerate() {
-        let Some(to) = q.recipient.as_deref() else { continue };
+        let Some(to) = q.recipient.as_deref() else {
+            continue;
+        };
         let t = req_time(j, q);
         if !maybe_sent(q) || !in_range(t, opts) {
             continue;
@@ -205,7 +219,10 @@ fn request_seeds(
         } else if mode == Mode::Sids {
             continue;
         }
-        groups.entry((to, q.body.as_deref())).or_default().push((t, i));
+        groups
+            .entry((to, q.body.as_deref()))
+            .or_default()
+            .push((t, i));
     }
     let min = if mode == Mode::Scan { 2 } else { 1 };
     let mut seeds = Vec::new();
@@ -242,16 +259,25 @@ fn attach(p: &Prepared, j: &Joined, opts: &Options, seeds: &mut [Seed]) {
             .records
             .iter()
             .filter_map(|&i| p.records.get(i).and_then(|r| record_time(r)))
-            .chain(s.reqs.iter().filter_map(|&i| p.reqs.get(i).map(|q| req_time(j, q))))
+            .chain(
+                s.reqs
+                    .iter()
+                    .filter_map(|&i| p.reqs.get(i).map(|q| req_time(j, q))),
+            )
             .collect();
-        let (Some(lo), Some(hi)) = (times.iter().min().copied(), times.iter().max().copied()) else {
+        let (Some(lo), Some(hi)) = (times.iter().min().copied(), times.iter().max().copied())
+        else {
             continue;
         };
         let body: Option<String> = s
             .records
             .iter()
             .filter_map(|&i| p.records.get(i).and_then(|r| r.body.clone()))
-            .chain(s.reqs.iter().filter_map(|&i| p.reqs.get(i).and_then(|q| q.body.clone())))
+            .chain(
+                s.reqs
+                    .iter()
+                    .filter_map(|&i| p.reqs.get(i).and_then(|q| q.body.clone())),
+            )
             .next();
         let to = norm_number(&s.recipient);
         for (qi, q) in p.reqs.iter().enumerate() {
@@ -272,6 +298,7 @@ fn attach(p: &Prepared, j: &Joined, opts: &Options, seeds: &mut [Seed]) {
                 s.reqs.push(qi);
             }
         }
-        s.reqs.sort_by_key(|&i| p.reqs.get(i).map(|q| (q.start, q.evidence.clone())));
+        s.reqs
+            .sort_by_key(|&i| p.reqs.get(i).map(|q| (q.start, q.evidence.clone())));
     }
 }

@@ -84,14 +84,18 @@ pub(crate) fn join(p: &Prepared) -> Joined {
     // 1. By SID.
     let mut samples: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for (qi, q) in p.reqs.iter().enumerate() {
-        let Some(sid) = q.sid.as_deref() else { continue };
+        let Some(sid) = q.sid.as_deref() else {
+            continue;
+        };
         let Some(&ri) = by_sid.get(sid) else { continue };
         if j.of_rec.get(ri).is_some_and(|m| m.is_some()) {
             continue;
         }
         let rec = p.records.get(ri);
         let created = rec.and_then(|r| r.date_created);
-        let raw = rec.and_then(|r| r.best_time()).map(|(s, _)| (s.nanos - q.start) / 1_000_000);
+        let raw = rec
+            .and_then(|r| r.best_time())
+            .map(|(s, _)| (s.nanos - q.start) / 1_000_000);
         if let Some(c) = created {
             samples
                 .entry(q.clock.clone())
@@ -138,7 +142,9 @@ pub(crate) fn join(p: &Prepared) -> Joined {
                     continue;
                 }
             }
-            let Some(riv) = record_interval(r) else { continue };
+            let Some(riv) = record_interval(r) else {
+                continue;
+            };
             let gap = interval_gap(qi_iv, riv);
             let tol = if q.recipient.is_some() {
                 JOIN_TOLERANCE
@@ -152,7 +158,9 @@ pub(crate) fn join(p: &Prepared) -> Joined {
     }
     cands.sort();
     for (gap, _, _, qi, ri) in cands {
-        if j.of_req.get(qi).is_some_and(|m| m.is_some()) || j.of_rec.get(ri).is_some_and(|m| m.is_some()) {
+        if j.of_req.get(qi).is_some_and(|m| m.is_some())
+            || j.of_rec.get(ri).is_some_and(|m| m.is_some())
+        {
             continue;
         }
         let Some(q) = p.reqs.get(qi) else { continue };

@@ -3,15 +3,15 @@
 //! From already-extracted data (outbound POST [`Attempt`]s, context records,
 //! Twilio message records and per-source coverage) it builds a [`Report`]:
 //!
-//! 1. [`requests`]: observations of one POST (the app's record, the egress
+//! 1. `requests`: observations of one POST (the app's record, the egress
 //!    proxy's access-log line) are merged into one request; a Twilio helper
 //!    library's own re-send (twilio-java re-sends after a 5xx) is marked.
-//! 2. [`join`]: requests are joined with Twilio records by SID, then by
+//! 2. `join`: requests are joined with Twilio records by SID, then by
 //!    recipient and time, one to one, after learning each host's clock
 //!    offset from the SID-confirmed pairs.
-//! 3. [`incidents`]: records (or, without Twilio data, successful requests)
+//! 3. `incidents`: records (or, without Twilio data, successful requests)
 //!    are grouped per recipient and body and clustered in time by the window.
-//! 4. [`verdict`]: each incident gets a verdict, a cause per extra request and
+//! 4. `verdict`: each incident gets a verdict, a cause per extra request and
 //!    sentences that name the evidence.
 //!
 //! Rendering ([`render`]) writes text, JSON or Markdown; credentials are

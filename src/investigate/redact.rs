@@ -66,9 +66,8 @@ static NAMED_SECRET: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(://[^/\s:@]+:)[^@\s/]+@").expect("static regex")
-});
+static URL_USERINFO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(://[^/\s:@]+:)[^@\s/]+@").expect("static regex"));
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\+|%2[Bb])(\d{7,15})\b").expect("static regex"));
 static BODY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
@@ -88,7 +87,10 @@ pub fn scrub_credentials(s: &str) -> String {
         // A credential, not a word: after `Authorization`, or not all letters.
         let header = c.get(1).is_some();
         if header || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-            format!("{}{REDACTED}", whole.get(..whole.len() - value.len()).unwrap_or(""))
+            format!(
+                "{}{REDACTED}",
+                whole.get(..whole.len() - value.len()).unwrap_or("")
+            )
         } else {
             whole.to_string()
         }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::render_text::{observers, short_ev, status_words, timeline, SHOWN_PROBLEMS};
+use super::render_text::{observers, short_ev, status_words, timeline, Row, SHOWN_PROBLEMS};
 use super::report::{Incident, Report};
 
 /// Make text safe inside a table cell.
@@ -11,7 +11,10 @@ fn cell(s: &str) -> String {
 }
 
 fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
-    let cause = i.cause.map(|c| format!(" (`{}`)", c.id())).unwrap_or_default();
+    let cause = i
+        .cause
+        .map(|c| format!(" (`{}`)", c.id()))
+        .unwrap_or_default();
     writeln!(
         out,
         "## Incident {}: {} — `{}`{cause}",
@@ -27,12 +30,23 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
         "Proof: {}. Confidence: {}.{}",
         if i.proof { "yes" } else { "no" },
         i.confidence.id(),
-        i.body.as_deref().map(|b| format!(" Body: `{}`.", b.replace('`', "'"))).unwrap_or_default()
+        i.body
+            .as_deref()
+            .map(|b| format!(" Body: `{}`.", b.replace('`', "'")))
+            .unwrap_or_default()
     )?;
     writeln!(out)?;
-    writeln!(out, "| time | request | seen by | status | code path | evidence | Twilio record |")?;
+    writeln!(
+        out,
+        "| time | request | seen by | status | code path | evidence | Twilio record |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
-    for (t, q, r) in timeline(i) {
+    for Row {
+        time: t,
+        request: q,
+        record: r,
+    } in timeline(i)
+    {
         let (num, who, st, cp, ev) = match q {
             Some(q) => {
                 let mut cp = q.code_path.clone();
@@ -53,10 +67,24 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
                     short_ev(&q.evidence),
                 )
             }
-            None => ("—".into(), "—".into(), "—".into(), "no request in the logs".into(), "—".into()),
+            None => (
+                "—".into(),
+                "—".into(),
+                "—".into(),
+                "no request in the logs".into(),
+                "—".into(),
+            ),
         };
         let rec = r
-            .map(|r| format!("`{}` {} ({}:{})", r.sid, r.status.as_deref().unwrap_or(""), r.evidence.file, r.evidence.line))
+            .map(|r| {
+                format!(
+                    "`{}` {} ({}:{})",
+                    r.sid,
+                    r.status.as_deref().unwrap_or(""),
+                    r.evidence.file,
+                    r.evidence.line
+                )
+            })
             .unwrap_or_else(|| "—".into());
         writeln!(
             out,
@@ -72,7 +100,15 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(out)?;
     if !i.sids.is_empty() {
-        writeln!(out, "SIDs: {}", i.sids.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))?;
+        writeln!(
+            out,
+            "SIDs: {}",
+            i.sids
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
         writeln!(out)?;
     }
     if !i.explanation.is_empty() {
@@ -96,7 +132,13 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out)?;
         writeln!(out, "```text")?;
         for q in &i.quotes {
-            writeln!(out, "{}:{}: {}", q.file, q.line, q.text.replace("```", "'''"))?;
+            writeln!(
+                out,
+                "{}:{}: {}",
+                q.file,
+                q.line,
+                q.text.replace("```", "'''")
+            )?;
         }
         writeln!(out, "```")?;
         writeln!(out)?;
@@ -114,7 +156,11 @@ pub(crate) fn render(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         r.mode,
         crate::time::human_duration(r.window_ms.saturating_mul(1_000_000)),
         if r.twilio_given { "" } else { "; logs only" },
-        if r.redacted { " Phone numbers and bodies are masked." } else { "" }
+        if r.redacted {
+            " Phone numbers and bodies are masked."
+        } else {
+            ""
+        }
     )?;
     writeln!(out)?;
     for i in &r.incidents {

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::report::{Incident, Outcome, Report, RequestView};
+use super::report::{Incident, Outcome, RecordView, Report, RequestView};
 use crate::model::{Evidence, Failure};
 
 /// How many input problems to list.
@@ -43,36 +43,86 @@ pub(crate) fn observers(r: &RequestView) -> String {
         .join("+")
 }
 
-/// Rows of the timeline in time order: (time, request, record).
-pub(crate) fn timeline(i: &Incident) -> Vec<(String, Option<&RequestView>, Option<&super::report::RecordView>)> {
+/// One row of the timeline: the time, the request, the record beside it.
+pub(crate) struct Row<'a> {
+    pub time: String,
+    pub request: Option<&'a RequestView>,
+    pub record: Option<&'a RecordView>,
+}
+
+/// Rows of the timeline in time order: each request with the record it
+/// was joined with, and the records without a request at their own time.
+pub(crate) fn timeline(i: &Incident) -> Vec<Row<'_>> {
     let key = |s: &str| crate::time::parse_iso8601(s).map_or(i64::MAX, |t| t.nanos);
-    let mut rows: Vec<(i64, usize, String, Option<&RequestView>, Option<&super::report::RecordView>)> = Vec::new();
+    let mut rows: Vec<(i64, usize, Row)> = Vec::new();
     for (n, q) in i.requests.iter().enumerate() {
         let rec = i.records.iter().find(|r| r.request == Some(q.number));
-        rows.push((key(&q.time), n, q.time.clone(), Some(q), rec));
+        rows.push((
+            key(&q.time),
+            n,
+            Row {
+                time: q.time.clone(),
+                request: Some(q),
+                record: rec,
+            },
+        ));
     }
-    for (n, r) in i.records.iter().enumerate().filter(|(_, r)| r.request.is_none()) {
-        let t = r.date_created.clone().or_else(|| r.date_sent.clone()).unwrap_or_default();
-        rows.push((key(&t), i.requests.len() + n, t, None, Some(r)));
+    for (n, r) in i
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.request.is_none())
+    {
+        let t = r
+            .date_created
+            .clone()
+            .or_else(|| r.date_sent.clone())
+            .unwrap_or_default();
+        rows.push((
+            key(&t),
+            i.requests.len() + n,
+            Row {
+                time: t,
+                request: None,
+                record: Some(r),
+            },
+        ));
     }
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    rows.into_iter().map(|(_, _, t, q, r)| (t, q, r)).collect()
+    rows.sort_by_key(|r| (r.0, r.1));
+    rows.into_iter().map(|(_, _, r)| r).collect()
 }
 
 fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
-    let cause = i.cause.map(|c| format!(" ({})", c.id())).unwrap_or_default();
-    writeln!(out, "Incident {}: {} - {}{cause}", i.number, i.recipient, i.verdict.id())?;
+    let cause = i
+        .cause
+        .map(|c| format!(" ({})", c.id()))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "Incident {}: {} - {}{cause}",
+        i.number,
+        i.recipient,
+        i.verdict.id()
+    )?;
     writeln!(out, "  {}", i.answer)?;
     writeln!(
         out,
         "  proof: {}; confidence: {}{}",
         if i.proof { "yes" } else { "no" },
         i.confidence.id(),
-        i.body.as_deref().map(|b| format!("; body: {b}")).unwrap_or_default()
+        i.body
+            .as_deref()
+            .map(|b| format!("; body: {b}"))
+            .unwrap_or_default()
     )?;
     writeln!(out)?;
     writeln!(out, "  Timeline (requests | Twilio records):")?;
-    for (t, q, r) in timeline(i) {
+    for Row {
+        time: t,
+        request: q,
+        record: r,
+    } in timeline(i)
+    {
         let left = match q {
             Some(q) => {
                 let mut s = format!(
@@ -86,7 +136,10 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
                     s.push_str(&format!(
                         " via {}{}",
                         ib.route,
-                        ib.client.as_deref().map(|c| format!(" from {c}")).unwrap_or_default()
+                        ib.client
+                            .as_deref()
+                            .map(|c| format!(" from {c}"))
+                            .unwrap_or_default()
                     ));
                 }
                 if let Some(j) = &q.job_id {
@@ -109,10 +162,16 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
             Some(r) => {
                 let how = q
                     .and_then(|q| q.matched.as_ref())
-                    .map(|m| format!(" by {} ({})", match m.by {
-                        super::report::MatchBy::Sid => "sid",
-                        super::report::MatchBy::RecipientTime => "recipient+time",
-                    }, m.confidence.id()))
+                    .map(|m| {
+                        format!(
+                            " by {} ({})",
+                            match m.by {
+                                super::report::MatchBy::Sid => "sid",
+                                super::report::MatchBy::RecipientTime => "recipient+time",
+                            },
+                            m.confidence.id()
+                        )
+                    })
                     .unwrap_or_default();
                 format!(
                     "{} {}{how} ({}:{})",
@@ -162,10 +221,17 @@ pub(crate) fn render(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if m.is_empty() {
             "none".to_string()
         } else {
-            m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
-    writeln!(out, "  incidents per verdict: {}", join(&r.summary.per_verdict))?;
+    writeln!(
+        out,
+        "  incidents per verdict: {}",
+        join(&r.summary.per_verdict)
+    )?;
     writeln!(out, "  incidents per cause: {}", join(&r.summary.per_cause))?;
     writeln!(out, "  extra requests per code path:")?;
     if r.summary.per_code_path.is_empty() {
@@ -192,13 +258,21 @@ pub(crate) fn render(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         s.lines,
         s.unparsed_lines,
         s.unparsed_candidates,
-        if s.unparsed_candidates > 0 { " (these could change a verdict)" } else { "" }
+        if s.unparsed_candidates > 0 {
+            " (these could change a verdict)"
+        } else {
+            ""
+        }
     )?;
     for p in s.problems.iter().take(SHOWN_PROBLEMS) {
         writeln!(out, "  problem: {p}")?;
     }
     if s.problems.len() > SHOWN_PROBLEMS {
-        writeln!(out, "  ... and {} more problem(s)", s.problems.len() - SHOWN_PROBLEMS)?;
+        writeln!(
+            out,
+            "  ... and {} more problem(s)",
+            s.problems.len() - SHOWN_PROBLEMS
+        )?;
     }
     for n in &r.notes {
         writeln!(out, "Note: {n}")?;

@@ -11,8 +11,8 @@
 use std::collections::BTreeSet;
 
 use crate::model::{
-    Attempt, CodePath, ContextRecord, Evidence, Failure, Ids, Observer, SourceCoverage,
-    TimeAnchor, TwilioRecord,
+    Attempt, CodePath, ContextRecord, Evidence, Failure, Ids, Observer, SourceCoverage, TimeAnchor,
+    TwilioRecord,
 };
 
 use super::Inputs;
@@ -77,8 +77,10 @@ impl Req {
         if self.succeeded() {
             return false;
         }
-        matches!(self.failure, Some(Failure::Timeout(_)) | Some(Failure::Connection(_)))
-            || matches!(self.status, Some(s) if s == 0 || s == 499 || (500..600).contains(&s))
+        matches!(
+            self.failure,
+            Some(Failure::Timeout(_)) | Some(Failure::Connection(_))
+        ) || matches!(self.status, Some(s) if s == 0 || s == 499 || (500..600).contains(&s))
     }
 
     /// Only an egress proxy saw it.
@@ -126,11 +128,9 @@ pub(crate) struct Prepared<'a> {
 
 /// Is a record outbound (direction `outbound…` or unknown)?
 pub(crate) fn is_outbound(r: &TwilioRecord) -> bool {
-    r.direction
-        .as_deref()
-        .map_or(true, |d| {
-            d.trim().is_empty() || d.trim().to_ascii_lowercase().starts_with("outbound")
-        })
+    r.direction.as_deref().map_or(true, |d| {
+        d.trim().is_empty() || d.trim().to_ascii_lowercase().starts_with("outbound")
+    })
 }
 
 /// The interval in which Twilio created the record, on Twilio's clock:
@@ -160,7 +160,7 @@ fn attempt_key(a: &Attempt) -> (i64, Vec<Evidence>, String, Observer, String) {
 
 fn duration_nanos(a: &Attempt) -> i64 {
     match a.duration_ms {
-        Some(d) if d.is_finite() && d >= 0.0 && d < 86_400_000.0 => (d * 1e6) as i64,
+        Some(d) if (0.0..86_400_000.0).contains(&d) => (d * 1e6) as i64,
         _ => 0,
     }
 }
@@ -323,15 +323,14 @@ impl<'a> Prepared<'a> {
                 members.get(rj).cloned().unwrap_or_default(),
             );
             let ok = mi.iter().all(|&x| {
-                mj.iter().all(|&y| {
-                    match (self.attempts.get(x), self.attempts.get(y)) {
+                mj.iter()
+                    .all(|&y| match (self.attempts.get(x), self.attempts.get(y)) {
                         (Some(a), Some(b)) => {
                             !(a.observer == b.observer && a.source == b.source)
                                 && merge_cost(a, b).is_some()
                         }
                         _ => false,
-                    }
-                })
+                    })
             });
             if !ok {
                 continue;
@@ -356,20 +355,35 @@ impl<'a> Prepared<'a> {
     }
 
     fn make_req(&self, obs: Vec<usize>) -> Option<Req> {
-        let mut parts: Vec<&Attempt> = obs.iter().filter_map(|&i| self.attempts.get(i).copied()).collect();
+        let mut parts: Vec<&Attempt> = obs
+            .iter()
+            .filter_map(|&i| self.attempts.get(i).copied())
+            .collect();
         // App first (it knows the code path), then by evidence.
         parts.sort_by(|a, b| {
-            (b.observer == Observer::App, &a.evidence).cmp(&(a.observer == Observer::App, &b.evidence))
+            (b.observer == Observer::App, &a.evidence)
+                .cmp(&(a.observer == Observer::App, &b.evidence))
         });
         let first = *parts.first()?;
-        // Time from the finest observation (app first on ties).
+        // Time from the finest observation; on ties an access-log line
+        // (which marks the start or end of the POST itself) over an app
+        // record (written somewhere around the call).
         let timer = parts
             .iter()
-            .min_by_key(|a| a.time.precision.nanos())
+            .min_by_key(|a| {
+                (
+                    a.time.precision.nanos(),
+                    a.time_anchor == TimeAnchor::LogRecord,
+                    a.evidence.clone(),
+                )
+            })
             .copied()
             .unwrap_or(first);
         let (start, end) = interval(timer);
-        fn pick<'b, T: Clone + 'b>(parts: &[&'b Attempt], f: impl Fn(&'b Attempt) -> &'b Option<T>) -> Option<T> {
+        fn pick<'b, T: Clone + 'b>(
+            parts: &[&'b Attempt],
+            f: impl Fn(&'b Attempt) -> &'b Option<T>,
+        ) -> Option<T> {
             parts.iter().find_map(|a| f(a).clone())
         }
         let mut ids = Ids::default();
@@ -382,7 +396,10 @@ impl<'a> Prepared<'a> {
             .map(|a| a.code_path.clone())
             .unwrap_or_default();
         let observers: BTreeSet<Observer> = parts.iter().map(|a| a.observer).collect();
-        let evidence: BTreeSet<Evidence> = parts.iter().flat_map(|a| a.evidence.iter().cloned()).collect();
+        let evidence: BTreeSet<Evidence> = parts
+            .iter()
+            .flat_map(|a| a.evidence.iter().cloned())
+            .collect();
         let status = parts
             .iter()
             .find(|a| a.observer == Observer::App && a.status.is_some())
@@ -406,7 +423,9 @@ impl<'a> Prepared<'a> {
             sid: pick(&parts, |a| &a.sid),
             status,
             failure: pick(&parts, |a| &a.failure),
-            duration_ms: parts.iter().find_map(|a| a.duration_ms.filter(|d| d.is_finite())),
+            duration_ms: parts
+                .iter()
+                .find_map(|a| a.duration_ms.filter(|d| d.is_finite())),
             host,
             client_addr: pick(&parts, |a| &a.client_addr),
             code_path,
@@ -445,8 +464,8 @@ fn mark_resends(reqs: &mut [Req]) {
             reqs.get(i).is_some_and(|e| {
                 is_java(e)
                     && matches!(e.status, Some(s) if (500..600).contains(&s))
-                    && e.host.is_some()
-                    && e.host == later.host
+                    && ((e.host.is_some() && e.host == later.host)
+                        || (e.client_addr.is_some() && e.client_addr == later.client_addr))
                     && same(&e.recipient, &later.recipient) != Some(false)
                     && same(&e.body, &later.body) != Some(false)
                     && later.start >= e.start
@@ -464,6 +483,11 @@ fn mark_resends(reqs: &mut [Req]) {
                 if e.body.is_none() {
                     e.body.clone_from(&later.body);
                 }
+                // Same call, same code path and context.
+                if e.code_path.is_empty() {
+                    e.code_path.clone_from(&later.code_path);
+                }
+                e.ids.fill_from(&later.ids);
             }
         }
     }

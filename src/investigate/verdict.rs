@@ -80,6 +80,9 @@ fn gap_words(n: i64) -> String {
 }
 
 fn signed_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "+0 ms".to_string();
+    }
     let s = crate::time::human_duration(ms.saturating_mul(1_000_000));
     if ms >= 0 {
         format!("+{s}")
@@ -126,7 +129,8 @@ impl Local<'_> {
 }
 
 fn shares_context(a: &Req, b: &Req) -> Option<&'static str> {
-    let same = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(p), Some(q)) if p == q);
+    let same =
+        |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(p), Some(q)) if p == q);
     if same(&a.ids.request_id, &b.ids.request_id) {
         Some("request")
     } else if same(&a.ids.trace_id, &b.ids.trace_id) {
@@ -140,12 +144,7 @@ fn shares_context(a: &Req, b: &Req) -> Option<&'static str> {
 
 /// The cause of extra request `x` (local position), given the positions of
 /// earlier requests that made records.
-fn cause_of(
-    p: &Prepared,
-    l: &Local,
-    x: usize,
-    prev: &[usize],
-) -> (Option<Cause>, String) {
+fn cause_of(p: &Prepared, l: &Local, x: usize, prev: &[usize]) -> (Option<Cause>, String) {
     let Some(q) = l.reqs.get(x).copied() else {
         return (None, String::new());
     };
@@ -154,7 +153,11 @@ fn cause_of(
     // 1. retry: library re-send.
     if let Some(pi) = q.resend_of.and_then(|g| l.pos_of(g)) {
         if let Some(e) = l.reqs.get(pi) {
-            let lib = q.library.clone().or_else(|| q.user_agent.clone()).unwrap_or_default();
+            let lib = q
+                .library
+                .clone()
+                .or_else(|| q.user_agent.clone())
+                .unwrap_or_default();
             let gap = tx - l.ends.get(pi).copied().unwrap_or(tx);
             return (
                 Some(Cause::Retry),
@@ -174,21 +177,38 @@ fn cause_of(
         (Some(a), Some(b)) => a == b || shares_context(e, q).is_some(),
         _ => true,
     };
-    if let Some(pi) = (0..x).rev().find(|&i| {
+    let failed_before = |i: &usize| {
         l.reqs
-            .get(i)
+            .get(*i)
             .is_some_and(|e| e.ambiguous_failure() && related(e))
-    }) {
+    };
+    // Prefer a failed request that did make a record: that is the one the
+    // retry duplicated.
+    let failed = prev
+        .iter()
+        .rev()
+        .copied()
+        .find(failed_before)
+        .or_else(|| (0..x).rev().find(failed_before));
+    if let Some(pi) = failed {
         if let Some(e) = l.reqs.get(pi) {
             let gap = tx - l.ends.get(pi).copied().unwrap_or(tx);
             let from = match (e.app_code_path(), q.app_code_path()) {
                 (Some(a), Some(b)) if a == b => format!("from the same code path ({a})"),
                 _ => format!("from {}", code_path_words(q)),
             };
+            let tail = if p.inputs.twilio_given && prev.contains(&pi) {
+                format!(
+                    ", while Twilio had in fact created a message for request #{}",
+                    num(pi)
+                )
+            } else {
+                String::new()
+            };
             return (
                 Some(Cause::Retry),
                 format!(
-                    "request #{} {} ({}); request #{} was sent {} later {from}: a retry after a failure whose outcome the caller could not know, while Twilio had created the first message",
+                    "request #{} {} ({}); request #{} was sent {} later {from}: a retry after a failure whose outcome the caller could not know{tail}",
                     num(pi),
                     e.failure_words(),
                     evs_words(&e.evidence),
@@ -219,7 +239,13 @@ fn cause_of(
                     q.host.as_deref().unwrap_or("")
                 ))
             } else {
-                restart.map(|c| format!("the job started again ({}: {})", ev_words(&c.evidence), c.summary))
+                restart.map(|c| {
+                    format!(
+                        "the job started again ({}: {})",
+                        ev_words(&c.evidence),
+                        c.summary
+                    )
+                })
             };
             if let Some(reason) = reason {
                 return (
@@ -237,7 +263,9 @@ fn cause_of(
     // 3. duplicate_inbound.
     if let Some(ix) = l.inbound.get(x).copied().flatten() {
         for &pi in prev.iter().rev() {
-            let Some(ip) = l.inbound.get(pi).copied().flatten() else { continue };
+            let Some(ip) = l.inbound.get(pi).copied().flatten() else {
+                continue;
+            };
             if ip.evidence == ix.evidence || ip.summary != ix.summary {
                 continue;
             }
@@ -278,7 +306,10 @@ fn cause_of(
     if let Some(&pi) = prev.last() {
         if let Some(e) = l.reqs.get(pi) {
             let (ce, cq) = (e.app_code_path(), q.app_code_path());
-            let (ie, iq) = (l.inbound.get(pi).copied().flatten(), l.inbound.get(x).copied().flatten());
+            let (ie, iq) = (
+                l.inbound.get(pi).copied().flatten(),
+                l.inbound.get(x).copied().flatten(),
+            );
             let paths_differ = matches!((&ce, &cq), (Some(a), Some(b)) if a != b);
             let routes_differ = matches!((ie, iq), (Some(a), Some(b)) if a.summary != b.summary);
             if paths_differ || routes_differ {
@@ -423,7 +454,12 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .iter()
         .filter_map(|&i| p.records.get(i).map(|r| (i, *r)))
         .collect();
-    let matched_of = |k: usize| j.of_req.get(*l.global.get(k).unwrap_or(&usize::MAX)).cloned().flatten();
+    let matched_of = |k: usize| {
+        j.of_req
+            .get(*l.global.get(k).unwrap_or(&usize::MAX))
+            .cloned()
+            .flatten()
+    };
     // Outcomes.
     let outcomes: Vec<Outcome> = (0..l.reqs.len())
         .map(|k| {
@@ -456,11 +492,22 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
     if moments.is_empty() {
         moments = l.times.clone();
     }
-    let posting: Vec<&SourceCoverage> = p.coverage.iter().filter(|c| c.observes_posts).copied().collect();
-    let coverage: Vec<CoverageNote> = posting.iter().map(|c| coverage_note(c, j, &moments)).collect();
+    let posting: Vec<&SourceCoverage> = p
+        .coverage
+        .iter()
+        .filter(|c| c.observes_posts)
+        .copied()
+        .collect();
+    let coverage: Vec<CoverageNote> = posting
+        .iter()
+        .map(|c| coverage_note(c, j, &moments))
+        .collect();
     let covered = !coverage.is_empty() && coverage.iter().all(|c| c.covers);
     let orphan_times: Vec<i64> = orphans.iter().filter_map(|r| record_time(r)).collect();
-    let orphan_notes: Vec<CoverageNote> = posting.iter().map(|c| coverage_note(c, j, &orphan_times)).collect();
+    let orphan_notes: Vec<CoverageNote> = posting
+        .iter()
+        .map(|c| coverage_note(c, j, &orphan_times))
+        .collect();
     let orphans_covered = !orphan_notes.is_empty() && orphan_notes.iter().all(|c| c.covers);
 
     let verdict = if twilio {
@@ -499,7 +546,10 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
     let mut requests = Vec::new();
     for (k, q) in l.reqs.iter().enumerate() {
         let m = matched_of(k);
-        let rec_sid = m.as_ref().and_then(|m| p.records.get(m.record)).map(|r| r.sid.clone());
+        let rec_sid = m
+            .as_ref()
+            .and_then(|m| p.records.get(m.record))
+            .map(|r| r.sid.clone());
         let inbound = l.inbound.get(k).copied().flatten().map(|c| InboundView {
             route: c.summary.clone(),
             client: c.client_addr.clone(),
@@ -569,8 +619,20 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
     for (k, q) in l.reqs.iter().enumerate() {
         let n = k + 1;
         if q.observers.len() > 1 || (q.evidence.len() > 1 && q.obs.len() > 1) {
-            let apps: Vec<Evidence> = q.obs.iter().filter_map(|&o| p.attempts.get(o)).filter(|a| a.observer == Observer::App).flat_map(|a| a.evidence.clone()).collect();
-            let prox: Vec<Evidence> = q.obs.iter().filter_map(|&o| p.attempts.get(o)).filter(|a| a.observer == Observer::EgressProxy).flat_map(|a| a.evidence.clone()).collect();
+            let apps: Vec<Evidence> = q
+                .obs
+                .iter()
+                .filter_map(|&o| p.attempts.get(o))
+                .filter(|a| a.observer == Observer::App)
+                .flat_map(|a| a.evidence.clone())
+                .collect();
+            let prox: Vec<Evidence> = q
+                .obs
+                .iter()
+                .filter_map(|&o| p.attempts.get(o))
+                .filter(|a| a.observer == Observer::EgressProxy)
+                .flat_map(|a| a.evidence.clone())
+                .collect();
             if !apps.is_empty() && !prox.is_empty() {
                 ex.push(format!(
                     "request #{n} was seen by the app ({}) and by the egress proxy ({}): one POST, counted once",
@@ -580,7 +642,11 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
         }
         if let Some(m) = matched_of(k) {
-            let sid = p.records.get(m.record).map(|r| r.sid.as_str()).unwrap_or("");
+            let sid = p
+                .records
+                .get(m.record)
+                .map(|r| r.sid.as_str())
+                .unwrap_or("");
             match m.by {
                 MatchBy::Sid => ex.push(format!(
                     "request #{n} ({}) carries SID {sid}",
@@ -625,13 +691,15 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
         }
     }
-    for (_, (c, s)) in &causes {
+    for (c, s) in causes.values() {
         if c.is_some() || !s.is_empty() {
             ex.push(s.clone());
         }
     }
     let recipient = seed.recipient.clone();
-    let confidences: Vec<Confidence> = (0..l.reqs.len()).filter_map(|k| matched_of(k).map(|m| m.confidence)).collect();
+    let confidences: Vec<Confidence> = (0..l.reqs.len())
+        .filter_map(|k| matched_of(k).map(|m| m.confidence))
+        .collect();
     let worst = confidences.iter().max().copied().unwrap_or(Confidence::Low);
     let sid_list = sids.join(", ");
     let first_created_ev = created
@@ -662,7 +730,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         ),
         Verdict::MultipleRequests => {
             let cause_words = match cause {
-                Some(c) => format!("cause: {}", c.id()),
+                Some(c) => format!("cause {}", c.id()),
                 None => "cause unknown".to_string(),
             };
             let lead = created
@@ -765,11 +833,19 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .collect();
     let mut coverage = coverage;
     for c in orphan_notes {
-        if !c.covers && !coverage.iter().any(|x| x.source == c.source && x.note == c.note) {
+        if !c.covers
+            && !coverage
+                .iter()
+                .any(|x| x.source == c.source && x.note == c.note)
+        {
             coverage.push(c);
         }
     }
-    let all_times: Vec<i64> = moments.iter().copied().chain(l.times.iter().copied()).collect();
+    let all_times: Vec<i64> = moments
+        .iter()
+        .copied()
+        .chain(l.times.iter().copied())
+        .collect();
     let body = records
         .iter()
         .find_map(|(_, r)| r.body.clone())
@@ -816,7 +892,10 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
         ..Summary::default()
     };
     for i in &incidents {
-        *summary.per_verdict.entry(i.verdict.id().to_string()).or_default() += 1;
+        *summary
+            .per_verdict
+            .entry(i.verdict.id().to_string())
+            .or_default() += 1;
         if let Some(c) = i.cause {
             *summary.per_cause.entry(c.id().to_string()).or_default() += 1;
         }
@@ -861,7 +940,10 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
     }
     if incidents.is_empty() {
         notes.push(match mode {
-            Mode::Scan => "no incident: no recipient got the same message more than once within the window".to_string(),
+            Mode::Scan => {
+                "no incident: no recipient got the same message more than once within the window"
+                    .to_string()
+            }
             Mode::Complaint => format!(
                 "no Twilio record or request to {} in the range given",
                 opts.to.as_deref().unwrap_or("")
@@ -909,7 +991,9 @@ pub(crate) fn sanitize(r: &Report, redact: bool) -> Report {
             t(&mut q.code_path);
             q.failure = q.failure.take().map(|f| match f {
                 crate::model::Failure::Timeout(d) => crate::model::Failure::Timeout(s.text(&d)),
-                crate::model::Failure::Connection(d) => crate::model::Failure::Connection(s.text(&d)),
+                crate::model::Failure::Connection(d) => {
+                    crate::model::Failure::Connection(s.text(&d))
+                }
                 crate::model::Failure::Error(d) => crate::model::Failure::Error(s.text(&d)),
             });
             if let Some(m) = &mut q.matched {
