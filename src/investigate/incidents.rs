@@ -1,0 +1,304 @@
+//! Finding incidents.
+//!
+//! With Twilio records: outbound records are grouped per recipient and body
+//! (a record without a body joins the body group nearest in time), then
+//! chained in time: a record within `window` of the previous one belongs to
+//! the same cluster. In a scan a cluster of two or more records is an
+//! incident; with `--to` every cluster of that recipient is; with `--sid`
+//! the clusters holding those SIDs are.
+//!
+//! Without Twilio records, the same is done with the requests that
+//! succeeded or whose outcome is unknown (timeouts, 499, 000, no status):
+//! refused requests (4xx) and 5xx answers are left out of the count.
+//!
+//! Each incident then gets the requests joined with its records, and the
+//! unjoined requests to the same recipient (and body) from its time span
+//! widened by a sixth of the window on each side, so failed tries show.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::join::Joined;
+use super::requests::{record_time, Prepared, Req};
+use super::Options;
+
+/// A found incident, before its verdict.
+#[derive(Debug, Clone)]
+pub(crate) struct Seed {
+    pub recipient: String,
+    /// Indices into `Prepared::records`, time order.
+    pub records: Vec<usize>,
+    /// Indices into `Prepared::reqs`, time order.
+    pub reqs: Vec<usize>,
+}
+
+/// How incidents were looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Scan,
+    Complaint,
+    Sids,
+}
+
+impl Mode {
+    pub fn of(opts: &Options) -> Mode {
+        if opts.to.is_some() {
+            Mode::Complaint
+        } else if !opts.sids.is_empty() {
+            Mode::Sids
+        } else {
+            Mode::Scan
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Mode::Scan => "scan",
+            Mode::Complaint => "complaint",
+            Mode::Sids => "sids",
+        }
+    }
+}
+
+/// Normalise a number as given on the command line for comparison.
+pub(crate) fn norm_number(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')')
+        .collect()
+}
+
+fn in_range(t: i64, opts: &Options) -> bool {
+    opts.since.map_or(true, |s| s <= t) && opts.until.map_or(true, |u| t <= u)
+}
+
+/// Chain `items` (time, index), sorted, into clusters by `window`.
+fn chain(items: &[(i64, usize)], window: i64) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut last: Option<i64> = None;
+    for &(t, i) in items {
+        match (last, out.last_mut()) {
+            (Some(l), Some(cur)) if t - l <= window => cur.push(i),
+            _ => out.push(vec![i]),
+        }
+        last = Some(t);
+    }
+    out
+}
+
+/// A request's start on Twilio's clock.
+pub(crate) fn req_time(j: &Joined, q: &Req) -> i64 {
+    q.start + j.offset(&q.clock)
+}
+
+/// Is the request one that (may have) sent a message, for logs-only mode?
+pub(crate) fn maybe_sent(q: &Req) -> bool {
+    q.succeeded() || (!q.rejected() && !matches!(q.status, Some(s) if (500..600).contains(&s)))
+}
+
+pub(crate) fn find(p: &Prepared, j: &Joined, opts: &Options) -> Vec<Seed> {
+    let mode = Mode::of(opts);
+    let want_to = opts.to.as_deref().map(norm_number);
+    let mut seeds = if p.inputs.twilio_given {
+        record_seeds(p, opts, mode, want_to.as_deref())
+    } else {
+        Vec::new()
+    };
+    if !p.inputs.twilio_given || (mode == Mode::Complaint && seeds.is_empty()) {
+        seeds = request_seeds(p, j, opts, mode, want_to.as_deref());
+    }
+    attach(p, j, opts, &mut seeds);
+    seeds.sort_by_key(|s| (seed_start(p, j, s), s.recipient.clone()));
+    seeds
+}
+
+fn seed_start(p: &Prepared, j: &Joined, s: &Seed) -> i64 {
+    let a = s
+        .records
+        .iter()
+        .filter_map(|&i| p.records.get(i).and_then(|r| record_time(r)));
+    let b = s
+        .reqs
+        .iter()
+        .filter_map(|&i| p.reqs.get(i).map(|q| req_time(j, q)));
+    a.chain(b).min().unwrap_or(i64::MAX)
+}
+
+fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>) -> Vec<Seed> {
+    // recipient -> body key -> (time, record index)
+    let mut by_to: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in p.records.iter().enumerate() {
+        let Some(t) = record_time(r) else { continue };
+        if !in_range(t, opts) {
+            continue;
+        }
+        if let Some(w) = want_to {
+            if norm_number(&r.to) != w {
+                continue;
+            }
+        }
+        by_to.entry(r.to.as_str()).or_default().push(i);
+    }
+    let wanted: BTreeSet<&str> = opts.sids.iter().map(String::as_str).collect();
+    let mut seeds = Vec::new();
+    for (to, idx) in by_to {
+        let mut groups: BTreeMap<Option<&str>, Vec<(i64, usize)>> = BTreeMap::new();
+        let bodied: Vec<(i64, &str)> = idx
+            .iter()
+            .filter_map(|&i| {
+                let r = p.records.get(i)?;
+                Some((record_time(r)?, r.body.as_deref()?))
+            })
+            .collect();
+        for &i in &idx {
+            let Some(r) = p.records.get(i) else { continue };
+            let Some(t) = record_time(r) else { continue };
+            let key = match r.body.as_deref() {
+                Some(b) => Some(b),
+                None => bodied
+                    .iter()
+                    .min_by_key(|(bt, b)| ((bt - t).abs(), *b))
+                    .map(|(_, b)| *b),
+            };
+            groups.entry(key).or_default().push((t, i));
+        }
+        for (_, mut items) in groups {
+            items.sort();
+            for cluster in chain(&items, opts.window) {
+                let keep = match mode {
+                    Mode::Scan => cluster.len() >= 2,
+                    Mode::Complaint => {
+                        wanted.is_empty()
+                            || cluster.iter().any(|&i| {
+                                p.records
+                                    .get(i)
+                                    .is_some_and(|r| wanted.contains(r.sid.as_str()))
+                            })
+                    }
+                    Mode::Sids => cluster.iter().any(|&i| {
+                        p.records
+                            .get(i)
+                            .is_some_and(|r| wanted.contains(r.sid.as_str()))
+                    }),
+                };
+                if keep {
+                    seeds.push(Seed {
+                        recipient: to.to_string(),
+                        records: cluster,
+                        reqs: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    seeds
+}
+
+fn request_seeds(
+    p: &Prepared,
+    j: &Joined,
+    opts: &Options,
+    mode: Mode,
+    want_to: Option<&str>,
+) -> Vec<Seed> {
+    type Key<'k> = (&'k str, Option<&'k str>);
+    let mut groups: BTreeMap<Key, Vec<(i64, usize)>> = BTreeMap::new();
+    for (i, q) in p.reqs.iter().enumerate() {
+        let Some(to) = q.recipient.as_deref() else {
+            continue;
+        };
+        let t = req_time(j, q);
+        if !maybe_sent(q) || !in_range(t, opts) {
+            continue;
+        }
+        if p.inputs.twilio_given && j.of_req.get(i).is_some_and(|m| m.is_some()) {
+            continue;
+        }
+        if let Some(w) = want_to {
+            if norm_number(to) != w {
+                continue;
+            }
+        } else if mode == Mode::Sids {
+            continue;
+        }
+        groups
+            .entry((to, q.body.as_deref()))
+            .or_default()
+            .push((t, i));
+    }
+    let min = if mode == Mode::Scan { 2 } else { 1 };
+    let mut seeds = Vec::new();
+    for ((to, _), mut items) in groups {
+        items.sort();
+        for cluster in chain(&items, opts.window) {
+            if cluster.len() >= min {
+                seeds.push(Seed {
+                    recipient: to.to_string(),
+                    records: Vec::new(),
+                    reqs: cluster,
+                });
+            }
+        }
+    }
+    seeds
+}
+
+fn attach(p: &Prepared, j: &Joined, opts: &Options, seeds: &mut [Seed]) {
+    let mut used: BTreeSet<usize> = seeds.iter().flat_map(|s| s.reqs.iter().copied()).collect();
+    // Requests joined with the incident's records.
+    for s in seeds.iter_mut() {
+        for &ri in &s.records {
+            if let Some(Some(qi)) = j.of_rec.get(ri) {
+                if used.insert(*qi) {
+                    s.reqs.push(*qi);
+                }
+            }
+        }
+    }
+    let margin = opts.window / 6;
+    for s in seeds.iter_mut() {
+        let times: Vec<i64> = s
+            .records
+            .iter()
+            .filter_map(|&i| p.records.get(i).and_then(|r| record_time(r)))
+            .chain(
+                s.reqs
+                    .iter()
+                    .filter_map(|&i| p.reqs.get(i).map(|q| req_time(j, q))),
+            )
+            .collect();
+        let (Some(lo), Some(hi)) = (times.iter().min().copied(), times.iter().max().copied())
+        else {
+            continue;
+        };
+        let body: Option<String> = s
+            .records
+            .iter()
+            .filter_map(|&i| p.records.get(i).and_then(|r| r.body.clone()))
+            .chain(
+                s.reqs
+                    .iter()
+                    .filter_map(|&i| p.reqs.get(i).and_then(|q| q.body.clone())),
+            )
+            .next();
+        let to = norm_number(&s.recipient);
+        for (qi, q) in p.reqs.iter().enumerate() {
+            if used.contains(&qi) || j.of_req.get(qi).is_some_and(|m| m.is_some()) {
+                continue;
+            }
+            if q.recipient.as_deref().map(norm_number).as_deref() != Some(to.as_str()) {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (&q.body, &body) {
+                if a != b {
+                    continue;
+                }
+            }
+            let t = req_time(j, q);
+            if t >= lo - margin && t <= hi + margin {
+                used.insert(qi);
+                s.reqs.push(qi);
+            }
+        }
+        s.reqs
+            .sort_by_key(|&i| p.reqs.get(i).map(|q| (q.start, q.evidence.clone())));
+    }
+}
