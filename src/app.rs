@@ -6,7 +6,9 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::catalog::Catalog;
-use crate::cli::{Command, ExtractArgs, FormatsAction, FormatsArgs, InvestigateArgs, ReadArgs, ReportFormat};
+use crate::cli::{
+    Command, ExtractArgs, FormatsAction, FormatsArgs, InvestigateArgs, ReadArgs, ReportFormat,
+};
 use crate::extract::{self, Config, Extraction};
 use crate::input;
 use crate::investigate;
@@ -80,7 +82,9 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, AppError> {
 
 fn parse_time(flag: &str, v: &Option<String>) -> Result<Option<Stamp>, AppError> {
     v.as_deref()
-        .map(|s| crate::time::parse_user_time(s).map_err(|e| AppError::Usage(format!("{flag}: {e}"))))
+        .map(|s| {
+            crate::time::parse_user_time(s).map_err(|e| AppError::Usage(format!("{flag}: {e}")))
+        })
         .transpose()
 }
 
@@ -95,7 +99,8 @@ fn parse_to(v: &Option<String>, region: &str) -> Result<Option<String>, AppError
 
 /// Read and extract, with the catalog the user's grammars make.
 fn read_logs(read: &ReadArgs, err: &mut dyn Write) -> Result<(Extraction, Vec<Problem>), AppError> {
-    let catalog = Catalog::with_user_files(&read.grammars).map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
+    let catalog = Catalog::with_user_files(&read.grammars)
+        .map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
     let (sources, mut problems) = input::discover(&read.paths);
     let cfg = Config {
         max_line: read.max_line_length.max(1024),
@@ -116,7 +121,10 @@ fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<()
     match output {
         Some(path) => {
             let p = Path::new(path);
-            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             let fail = |source| AppError::Output {
                 target: path.clone(),
                 source,
@@ -156,7 +164,11 @@ fn summarize(ex: &Extraction, problems: &[Problem], quiet: bool, err: &mut dyn W
         let _ = writeln!(err, "sidtrace: {p}");
     }
     if problems.len() > 20 {
-        let _ = writeln!(err, "sidtrace: … and {} more problem(s)", problems.len() - 20);
+        let _ = writeln!(
+            err,
+            "sidtrace: … and {} more problem(s)",
+            problems.len() - 20
+        );
     }
 }
 
@@ -176,7 +188,9 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let mut buf = Vec::new();
     let mut written = 0usize;
     for at in &ex.attempts {
-        if since.is_some_and(|s| at.time.nanos < s.nanos) || until.is_some_and(|u| at.time.nanos >= u.nanos) {
+        if since.is_some_and(|s| at.time.nanos < s.nanos)
+            || until.is_some_and(|u| at.time.nanos >= u.nanos)
+        {
             continue;
         }
         if to.is_some() && at.recipient != to {
@@ -197,17 +211,28 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     Ok(status)
 }
 
-fn run_investigate(a: InvestigateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+fn run_investigate(
+    a: InvestigateArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, AppError> {
     let since = parse_time("--since", &a.since)?;
     let until = parse_time("--until", &a.until)?;
     let to = parse_to(&a.to, &a.read.default_region)?;
     let window = match &a.window {
-        Some(w) => crate::time::parse_duration(w).map_err(|e| AppError::Usage(format!("--window: {e}")))?,
+        Some(w) => {
+            crate::time::parse_duration(w).map_err(|e| AppError::Usage(format!("--window: {e}")))?
+        }
         None => investigate::DEFAULT_WINDOW,
     };
     for s in &a.sids {
-        if !(s.len() == 34 && (s.starts_with("SM") || s.starts_with("MM")) && s[2..].bytes().all(|b| b.is_ascii_hexdigit())) {
-            return Err(AppError::Usage(format!("--sid: {s:?} is not a Message SID (SM or MM and 32 hex digits)")));
+        if !(s.len() == 34
+            && (s.starts_with("SM") || s.starts_with("MM"))
+            && s[2..].bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(AppError::Usage(format!(
+                "--sid: {s:?} is not a Message SID (SM or MM and 32 hex digits)"
+            )));
         }
     }
     let (ex, mut problems) = read_logs(&a.read, err)?;
@@ -277,29 +302,48 @@ fn run_investigate(a: InvestigateArgs, out: &mut dyn Write, err: &mut dyn Write)
 fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
     match a.action {
         None => {
-            let catalog = Catalog::with_user_files(&a.grammars).map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
+            let catalog = Catalog::with_user_files(&a.grammars)
+                .map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
             let mut s = String::new();
             for (i, g) in catalog.access.iter().enumerate() {
-                let origin = if i < catalog.user_count { "user" } else { "built-in" };
-                s.push_str(&format!("{:<28} {:<9} {}\n", g.name(), origin, g.format_text()));
+                let origin = if i < catalog.user_count {
+                    "user"
+                } else {
+                    "built-in"
+                };
+                s.push_str(&format!(
+                    "{:<28} {:<9} {}\n",
+                    g.name(),
+                    origin,
+                    g.format_text()
+                ));
             }
             s.push_str(&format!(
                 "{:<28} {:<9} {}\n",
                 "json", "built-in", "JSON lines: zap, logrus, slog, zerolog, structlog, python-json-logger, pino, bunyan, winston, logstash-logback, ECS, tracing, OpenTelemetry; nginx escape=json, Caddy, Traefik"
             ));
             for m in &catalog.json_maps {
-                s.push_str(&format!("{:<28} {:<9} JSON key map ({} keys)\n", format!("json:{}", m.name), "user", m.keys.len()));
+                s.push_str(&format!(
+                    "{:<28} {:<9} JSON key map ({} keys)\n",
+                    format!("json:{}", m.name),
+                    "user",
+                    m.keys.len()
+                ));
             }
             emit(&None, s.as_bytes(), out)?;
             Ok(exit::OK)
         }
         Some(FormatsAction::Check(read)) => {
-            let catalog = Catalog::with_user_files(&read.grammars).map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
+            let catalog = Catalog::with_user_files(&read.grammars)
+                .map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
             let (sources, problems) = input::discover(&read.paths);
             let pool = pool(read.threads)?;
             let checks: Vec<FileCheck> = pool.install(|| {
                 use rayon::prelude::*;
-                sources.par_iter().map(|s| check_file(s, &catalog, read.max_line_length)).collect()
+                sources
+                    .par_iter()
+                    .map(|s| check_file(s, &catalog, read.max_line_length))
+                    .collect()
             });
             let mut s = String::new();
             let mut any_bad = !problems.is_empty();
@@ -321,7 +365,11 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             }
             emit(&None, s.as_bytes(), out)?;
             let _ = err;
-            Ok(if any_bad { exit::INPUT_PROBLEMS } else { exit::OK })
+            Ok(if any_bad {
+                exit::INPUT_PROBLEMS
+            } else {
+                exit::OK
+            })
         }
     }
 }
@@ -398,7 +446,8 @@ fn check_file(s: &input::Source, catalog: &Catalog, max_line: usize) -> FileChec
         c.unparsed += end.overlong_count;
         for n in end.overlong {
             if c.first_unparsed.len() < 5 {
-                c.first_unparsed.push((n, format!("line longer than {max_line} bytes")));
+                c.first_unparsed
+                    .push((n, format!("line longer than {max_line} bytes")));
             }
         }
     }

@@ -155,17 +155,18 @@ impl Catalog {
             let mut score = 0u64;
             for l in &lines {
                 if let Ok(a) = g.parse(l) {
-                    score += if a.fields.contains_key("_trailing") {
-                        1
-                    } else {
-                        2
-                    };
+                    score += if !access::is_exact(&a) { 1 } else { 2 };
                 }
             }
             if score == 0 {
                 continue;
             }
-            let cand = (score, i < self.user_count, g.specificity(), ParserId::Access(i));
+            let cand = (
+                score,
+                i < self.user_count,
+                g.specificity(),
+                ParserId::Access(i),
+            );
             let better = match &best {
                 None => true,
                 Some(b) => (cand.0, cand.1, cand.2) > (b.0, b.1, b.2),

@@ -179,7 +179,15 @@ mod tests {
     fn parses_the_documented_forms() {
         let ok = [
             vec!["sidtrace", "extract", "samples"],
-            vec!["sidtrace", "extract", "--to", "+14155550134", "-j", "2", "a.log"],
+            vec![
+                "sidtrace",
+                "extract",
+                "--to",
+                "+14155550134",
+                "-j",
+                "2",
+                "a.log",
+            ],
             vec![
                 "sidtrace",
                 "investigate",

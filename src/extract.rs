@@ -194,9 +194,7 @@ pub fn extract(
     };
 
     let need_pass2: Vec<usize> = (0..sources.len())
-        .filter(|i| {
-            pass1[*i].parser.is_some() && (matcher.is_some() || adjacency.contains_key(i))
-        })
+        .filter(|i| pass1[*i].parser.is_some() && (matcher.is_some() || adjacency.contains_key(i)))
         .collect();
     let pass2_total: u64 = need_pass2.iter().map(|i| sources[*i].size).sum();
     progress.phase("linking", pass2_total);
@@ -294,101 +292,105 @@ fn scan_file(
         region: &cfg.default_region,
     };
 
-    let mut process = |out: &mut Pass1,
-                       n: u64,
-                       line: &[u8],
-                       kind: input::LineKind,
-                       parser: Option<ParserId>| {
-        let is_candidate = kind.candidate;
-        let want_sample = kind.sample;
-        if !is_candidate && !want_sample {
-            return;
-        }
-        let Some(parser) = parser else {
-            if is_candidate {
-                out.summary.candidates += 1;
-                out.summary.unparsed_candidates += 1;
-                if cited_candidates < CITE {
-                    cited_candidates += 1;
-                    out.problems.push(problem(
-                        ctx.label,
-                        Some(n),
-                        "line mentions Messages.json but the file's format is unknown",
-                    ));
-                }
+    let mut process =
+        |out: &mut Pass1, n: u64, line: &[u8], kind: input::LineKind, parser: Option<ParserId>| {
+            let is_candidate = kind.candidate;
+            let want_sample = kind.sample;
+            if !is_candidate && !want_sample {
+                return;
             }
-            return;
-        };
-        let parsed = catalog.parse(parser, line);
-        if want_sample {
-            if let Ok(p) = &parsed {
-                if let Some(t) = time_of(p) {
-                    out.samples.push((t.nanos, n));
-                }
-            }
-        }
-        if !is_candidate {
-            if parsed.is_err() {
-                out.summary.unparsed_other += 1;
-            }
-            return;
-        }
-        out.summary.candidates += 1;
-        match parsed {
-            Err(e) => {
-                out.summary.unparsed_candidates += 1;
-                if cited_candidates < CITE {
-                    cited_candidates += 1;
-                    out.problems.push(problem(
-                        ctx.label,
-                        Some(n),
-                        format!("candidate line (mentions Messages.json) not parsed: {e}"),
-                    ));
-                }
-            }
-            Ok(records) => {
-                let format = catalog.name(parser);
-                let mut found = false;
-                for rec in records {
-                    let obs = match &rec {
-                        Parsed::Access(a) => ctx.access_obs(a, n, &format),
-                        Parsed::App(r) => ctx.app_obs(r, n, &format, true),
-                    };
-                    match obs {
-                        Some(Ok(o)) => {
-                            found = true;
-                            out.obs.push(o);
-                        }
-                        Some(Err(msg)) => out.problems.push(problem(ctx.label, Some(n), msg)),
-                        None => {}
+            let Some(parser) = parser else {
+                if is_candidate {
+                    out.summary.candidates += 1;
+                    out.summary.unparsed_candidates += 1;
+                    if cited_candidates < CITE {
+                        cited_candidates += 1;
+                        out.problems.push(problem(
+                            ctx.label,
+                            Some(n),
+                            "line mentions Messages.json but the file's format is unknown",
+                        ));
                     }
                 }
-                if found {
-                    out.attempt_lines.insert(n);
-                    out.quotes.push((n, quote(line)));
+                return;
+            };
+            let parsed = catalog.parse(parser, line);
+            if want_sample {
+                if let Ok(p) = &parsed {
+                    if let Some(t) = time_of(p) {
+                        out.samples.push((t.nanos, n));
+                    }
                 }
             }
-        }
-    };
+            if !is_candidate {
+                if parsed.is_err() {
+                    out.summary.unparsed_other += 1;
+                }
+                return;
+            }
+            out.summary.candidates += 1;
+            match parsed {
+                Err(e) => {
+                    out.summary.unparsed_candidates += 1;
+                    if cited_candidates < CITE {
+                        cited_candidates += 1;
+                        out.problems.push(problem(
+                            ctx.label,
+                            Some(n),
+                            format!("candidate line (mentions Messages.json) not parsed: {e}"),
+                        ));
+                    }
+                }
+                Ok(records) => {
+                    let format = catalog.name(parser);
+                    let mut found = false;
+                    for rec in records {
+                        let obs = match &rec {
+                            Parsed::Access(a) => ctx.access_obs(a, n, &format),
+                            Parsed::App(r) => ctx.app_obs(r, n, &format, true),
+                        };
+                        match obs {
+                            Some(Ok(o)) => {
+                                found = true;
+                                out.obs.push(o);
+                            }
+                            Some(Err(msg)) => out.problems.push(problem(ctx.label, Some(n), msg)),
+                            None => {}
+                        }
+                    }
+                    if found {
+                        out.attempt_lines.insert(n);
+                        out.quotes.push((n, quote(line)));
+                    }
+                }
+            }
+        };
 
     let head_lines = DETECT_LINES as u64;
-    let end = input::scan_lines(reader, cfg.max_line, head_lines, &finder, step, |n, line, kind| {
-        if !detected {
-            head.push((n, line.to_vec(), kind));
-            if n >= head_lines {
-                detected = true;
-                let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-                out.parser = catalog.detect(&refs);
-                for (hn, hl, hk) in std::mem::take(&mut head) {
-                    let p = out.parser;
-                    process(&mut out, hn, &hl, hk, p);
+    let end = input::scan_lines(
+        reader,
+        cfg.max_line,
+        head_lines,
+        &finder,
+        step,
+        |n, line, kind| {
+            if !detected {
+                head.push((n, line.to_vec(), kind));
+                if n >= head_lines {
+                    detected = true;
+                    let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
+                    out.parser = catalog.detect(&refs);
+                    for (hn, hl, hk) in std::mem::take(&mut head) {
+                        let p = out.parser;
+                        process(&mut out, hn, &hl, hk, p);
+                    }
                 }
+                return;
             }
-            return;
-        }
-        let p = out.parser;
-        process(&mut out, n, line, kind, p);
-    });
+            let p = out.parser;
+            process(&mut out, n, line, kind, p);
+        },
+    );
     if !detected {
         let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
         out.parser = catalog.detect(&refs);
@@ -523,10 +525,7 @@ fn scan_ids(
                                 time,
                                 time_anchor: TimeAnchor::LogRecord,
                                 source: ctx.source.to_string(),
-                                summary: r
-                                    .message
-                                    .clone()
-                                    .unwrap_or_else(|| "(no message)".into()),
+                                summary: r.message.clone().unwrap_or_else(|| "(no message)".into()),
                                 status: None,
                                 client_addr: None,
                                 user_agent: r.user_agent.clone(),
@@ -564,7 +563,11 @@ fn scan_ids(
                             source: ctx.source.to_string(),
                             summary,
                             status: a.status,
-                            client_addr: a.forwarded_for.as_deref().and_then(first_addr).or(a.remote_addr.clone()),
+                            client_addr: a
+                                .forwarded_for
+                                .as_deref()
+                                .and_then(first_addr)
+                                .or(a.remote_addr.clone()),
                             user_agent: a.user_agent.clone(),
                             host: a.vhost.clone().or_else(|| ctx.path_host.map(String::from)),
                             code_path: CodePath::default(),
@@ -602,8 +605,10 @@ struct LineCtx<'a> {
 }
 
 static MESSAGES_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+)?/2010-04-01/Accounts/([A-Za-z0-9]+)/Messages\.json$")
-        .expect("static regex")
+    Regex::new(
+        r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+)?/2010-04-01/Accounts/([A-Za-z0-9]+)/Messages\.json$",
+    )
+    .expect("static regex")
 });
 static SID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:SM|MM)[0-9a-fA-F]{32}$").expect("static regex"));
@@ -746,7 +751,9 @@ impl LineCtx<'_> {
         let sid = a
             .fields
             .iter()
-            .filter(|(k, _)| k.contains("sid") || k.starts_with("upstream_http") || k.starts_with("sent_http"))
+            .filter(|(k, _)| {
+                k.contains("sid") || k.starts_with("upstream_http") || k.starts_with("sent_http")
+            })
             .map(|(_, v)| v)
             .find(|v| SID.is_match(v))
             .cloned();
@@ -754,7 +761,9 @@ impl LineCtx<'_> {
             Some(499) => Some(Failure::Timeout(
                 "the client closed the connection before the response (nginx 499)".into(),
             )),
-            Some(0) => Some(Failure::Connection("no response was sent (status 000)".into())),
+            Some(0) => Some(Failure::Connection(
+                "no response was sent (status 000)".into(),
+            )),
             _ => None,
         };
         let client = a.remote_addr.clone();
@@ -849,10 +858,9 @@ impl LineCtx<'_> {
                 method: "POST".into(),
                 url: url.unwrap_or_default().to_string(),
                 account_sid: account,
-                recipient: r
-                    .to
-                    .as_deref()
-                    .and_then(|t| crate::phone::normalize_phone(t, self.region).or(Some(t.to_string()))),
+                recipient: r.to.as_deref().and_then(|t| {
+                    crate::phone::normalize_phone(t, self.region).or(Some(t.to_string()))
+                }),
                 from: r.from.clone(),
                 body: r.body.clone(),
                 sid,
@@ -925,24 +933,23 @@ fn assemble(
     let mut app_obs: Vec<Obs> = Vec::new();
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut samples: BTreeMap<String, Vec<(i64, Evidence)>> = BTreeMap::new();
-    let mut source_meta: BTreeMap<String, (Vec<String>, Option<String>, String, bool, u64)> =
-        BTreeMap::new();
+    let mut source_meta: BTreeMap<String, SourceMeta> = BTreeMap::new();
     let mut pass1 = pass1;
     for (i, p) in pass1.iter_mut().enumerate() {
         let label = &sources[i].label;
         let sname = input::source_name(label);
-        let meta = source_meta.entry(sname.clone()).or_insert_with(|| {
-            (
-                Vec::new(),
-                input::host_from_path(label),
-                p.summary.format.clone(),
-                false,
-                0,
-            )
-        });
-        meta.0.push(label.clone());
-        meta.3 |= !p.obs.is_empty();
-        meta.4 += p.summary.lines;
+        let meta = source_meta
+            .entry(sname.clone())
+            .or_insert_with(|| SourceMeta {
+                files: Vec::new(),
+                host: input::host_from_path(label),
+                format: p.summary.format.clone(),
+                observes_posts: false,
+                lines: 0,
+            });
+        meta.files.push(label.clone());
+        meta.observes_posts |= !p.obs.is_empty();
+        meta.lines += p.summary.lines;
         let s = samples.entry(sname).or_default();
         for (t, n) in &p.samples {
             s.push((
@@ -991,7 +998,8 @@ fn assemble(
     app_obs.sort_by(|a, b| {
         (a.attempt.time.nanos, a.file, a.line).cmp(&(b.attempt.time.nanos, b.file, b.line))
     });
-    let mut linked: Vec<(Attempt, bool, usize, u64, Option<String>, Option<String>)> = Vec::new();
+    // (attempt, still open, file, line, logger, pid)
+    let mut linked: Vec<Linked> = Vec::new();
     let mut unlinked_outcomes: Vec<Obs> = Vec::new();
     for o in app_obs {
         // An open request this record belongs to: shares an id (preferring
@@ -1076,13 +1084,17 @@ fn assemble(
     context.dedup_by(|a, b| a.evidence == b.evidence);
     ex.context = context;
 
-    for (name, (files, host, format, observes, lines)) in source_meta {
+    for (name, meta) in source_meta {
         let mut s = samples.remove(&name).unwrap_or_default();
         s.sort();
-        ex.coverage.push(coverage_of(name, files, host, format, observes, lines, &s));
+        ex.coverage.push(coverage_of(name, meta, &s));
     }
     ex
 }
+
+/// An attempt being assembled: still open (waiting for its outcome), and
+/// where its request record was (file, line, logger, process).
+type Linked = (Attempt, bool, usize, u64, Option<String>, Option<String>);
 
 /// A failure in words.
 pub fn failure_text(f: &Failure) -> &str {
@@ -1096,15 +1108,23 @@ const MIN_GAP_NANOS: i64 = 5 * 60 * 1_000_000_000;
 /// A hole is this many times the source's median spacing between dated samples.
 const GAP_FACTOR: i64 = 30;
 
-fn coverage_of(
-    source: String,
+/// What is known of one log source before its coverage is measured.
+struct SourceMeta {
     files: Vec<String>,
     host: Option<String>,
     format: String,
     observes_posts: bool,
     lines: u64,
-    samples: &[(i64, Evidence)],
-) -> SourceCoverage {
+}
+
+fn coverage_of(source: String, meta: SourceMeta, samples: &[(i64, Evidence)]) -> SourceCoverage {
+    let SourceMeta {
+        files,
+        host,
+        format,
+        observes_posts,
+        lines,
+    } = meta;
     let mut gaps = Vec::new();
     if samples.len() >= 3 {
         let mut deltas: Vec<i64> = samples.windows(2).map(|w| w[1].0 - w[0].0).collect();
@@ -1166,7 +1186,10 @@ mod tests {
         let pairs = form_pairs("To=%2B14155550134&From=%2B14155552345&Body=Your+code+is+12%2634");
         assert_eq!(pairs[0], ("To".into(), "+14155550134".into()));
         assert_eq!(pairs[2], ("Body".into(), "Your code is 12&34".into()));
-        assert_eq!(form_pairs("Body=100%"), vec![("Body".into(), "100%".into())]);
+        assert_eq!(
+            form_pairs("Body=100%"),
+            vec![("Body".into(), "100%".into())]
+        );
     }
 
     #[test]
@@ -1210,7 +1233,14 @@ mod tests {
                 (t as i64 * 1_000_000_000, ev(i as u64 + 1))
             })
             .collect();
-        let c = coverage_of("a".into(), vec![], None, "x".into(), true, 40, &s);
+        let meta = SourceMeta {
+            files: vec![],
+            host: None,
+            format: "x".into(),
+            observes_posts: true,
+            lines: 40,
+        };
+        let c = coverage_of("a".into(), meta, &s);
         assert_eq!(c.gaps.len(), 1);
         assert_eq!(c.gaps[0].before.line, 20);
         assert!(c.covers(100 * 1_000_000_000, 0));

@@ -139,7 +139,11 @@ fn visit(
     if meta.is_file() {
         // Open now so an unreadable file is reported up front.
         match File::open(path) {
-            Ok(_) => sources.push(Source::file(label.to_string(), path.to_path_buf(), meta.len())),
+            Ok(_) => sources.push(Source::file(
+                label.to_string(),
+                path.to_path_buf(),
+                meta.len(),
+            )),
             Err(e) => problem(problems, format!("cannot open: {e}")),
         }
         return;
@@ -381,7 +385,8 @@ fn describe_read_error(e: &io::Error) -> String {
     let text = e.to_string();
     if e.kind() == io::ErrorKind::UnexpectedEof {
         "compressed stream ends early (truncated file?)".to_string()
-    } else if text.contains("corrupt") || text.contains("invalid") || text.contains("Unknown frame") {
+    } else if text.contains("corrupt") || text.contains("invalid") || text.contains("Unknown frame")
+    {
         format!("compressed data is corrupt: {text}")
     } else {
         format!("read error: {text}")
@@ -429,10 +434,39 @@ pub fn source_name(label: &str) -> String {
 /// a generic log directory name (`logs/web-1/nginx/access.log` → `web-1`).
 pub fn host_from_path(label: &str) -> Option<String> {
     const GENERIC: &[&str] = &[
-        "log", "logs", "var", "nginx", "apache", "apache2", "httpd", "app", "apps", "application",
-        "archive", "archives", "rotated", "old", "current", "json", "access", "egress", "proxy",
-        "samples", "sample", "data", "tmp", "hosts", "host", "servers", "fleet", "prod",
-        "production", "staging", ".", "..", "",
+        "log",
+        "logs",
+        "var",
+        "nginx",
+        "apache",
+        "apache2",
+        "httpd",
+        "app",
+        "apps",
+        "application",
+        "archive",
+        "archives",
+        "rotated",
+        "old",
+        "current",
+        "json",
+        "access",
+        "egress",
+        "proxy",
+        "samples",
+        "sample",
+        "data",
+        "tmp",
+        "hosts",
+        "host",
+        "servers",
+        "fleet",
+        "prod",
+        "production",
+        "staging",
+        ".",
+        "..",
+        "",
     ];
     let parts: Vec<&str> = label.split('/').collect();
     if parts.len() < 2 {
@@ -595,7 +629,9 @@ pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
         let mut pos = 0usize;
         if skipping {
             // The rest of an overlong line ends at the first newline.
-            let nl = memchr::memchr(b'\n', region).map(|i| i + 1).unwrap_or(region.len());
+            let nl = memchr::memchr(b'\n', region)
+                .map(|i| i + 1)
+                .unwrap_or(region.len());
             lineno += 1;
             note_overlong(&mut end, lineno);
             skipping = false;
@@ -624,9 +660,13 @@ pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
                 skip_lines(&region[pos..], max_line, &mut lineno, &mut end);
                 break;
             };
-            let line_start = memchr::memrchr(b'\n', &region[pos..ev]).map(|i| pos + i + 1).unwrap_or(pos);
+            let line_start = memchr::memrchr(b'\n', &region[pos..ev])
+                .map(|i| pos + i + 1)
+                .unwrap_or(pos);
             skip_lines(&region[pos..line_start], max_line, &mut lineno, &mut end);
-            let line_end = memchr::memchr(b'\n', &region[ev..]).map(|i| ev + i).unwrap_or(region.len());
+            let line_end = memchr::memchr(b'\n', &region[ev..])
+                .map(|i| ev + i)
+                .unwrap_or(region.len());
             lineno += 1;
             let mut line = &region[line_start..line_end];
             let abs_end = base + line_end as u64;
@@ -745,7 +785,9 @@ mod scan_tests {
 
     #[test]
     fn samples_every_step() {
-        let data: Vec<u8> = (0..1000).flat_map(|i| format!("line {i:04}\n").into_bytes()).collect();
+        let data: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("line {i:04}\n").into_bytes())
+            .collect();
         let finder = memchr::memmem::Finder::new(b"zzz");
         let mut samples = Vec::new();
         scan_lines(&data[..], 1000, 0, &finder, 1000, |n, _, k| {
@@ -772,7 +814,11 @@ mod scan_tests {
         data.extend(std::iter::repeat_n(b'z', 300_000));
         data.extend_from_slice(b"\nend");
         for max in [100_000usize, 1 << 20, 4 << 20] {
-            assert_eq!(fast(&data, max, b"Messages.json", 1), reference(&data, max, b"Messages.json", 1), "{max}");
+            assert_eq!(
+                fast(&data, max, b"Messages.json", 1),
+                reference(&data, max, b"Messages.json", 1),
+                "{max}"
+            );
         }
     }
 

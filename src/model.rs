@@ -483,9 +483,10 @@ impl SourceCoverage {
     /// nanoseconds and `t` is not inside one of its gaps.
     pub fn covers(&self, t: UnixNanos, margin: i64) -> bool {
         match (self.first, self.last) {
-            (Some(f), Some(l)) if f - margin <= t && t <= l + margin => {
-                !self.gaps.iter().any(|g| g.from < t + margin && t - margin < g.to)
-            }
+            (Some(f), Some(l)) if f - margin <= t && t <= l + margin => !self
+                .gaps
+                .iter()
+                .any(|g| g.from < t + margin && t - margin < g.to),
             _ => false,
         }
     }

@@ -21,7 +21,8 @@ impl Progress {
     pub fn new(total_bytes: u64, files: u64, enabled: bool) -> Progress {
         let show = enabled && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = show.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+            let bar =
+                ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
                 "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
             )

@@ -13,7 +13,10 @@ const MONTHS: [&str; 12] = [
 
 fn month_from_abbrev(s: &str) -> Option<u32> {
     let lower = s.get(..3)?.to_ascii_lowercase();
-    MONTHS.iter().position(|m| *m == lower).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| *m == lower)
+        .map(|i| i as u32 + 1)
 }
 
 fn digits(s: &str) -> Option<u32> {
@@ -531,7 +534,9 @@ mod tests {
             "2026-12-31T20:25:00Z"
         );
         assert_eq!(
-            parse_clf("10/Oct/2000:13:55:36 -0700").unwrap().offset_minutes,
+            parse_clf("10/Oct/2000:13:55:36 -0700")
+                .unwrap()
+                .offset_minutes,
             Some(-420)
         );
         assert!(parse_clf("10/Foo/2000:13:55:36 -0700").is_none());
@@ -560,7 +565,10 @@ mod tests {
             rfc(parse_iso8601("2026-11-20 14:03:07,120")),
             "2026-11-20T14:03:07.120Z"
         );
-        assert_eq!(parse_iso8601("2026-11-20 14:03:07").unwrap().offset_minutes, None);
+        assert_eq!(
+            parse_iso8601("2026-11-20 14:03:07").unwrap().offset_minutes,
+            None
+        );
         assert_eq!(
             rfc(parse_iso8601("2026-11-20T14:03:07-0500")),
             "2026-11-20T19:03:07Z"
@@ -583,10 +591,7 @@ mod tests {
 
     #[test]
     fn epochs_by_magnitude() {
-        assert_eq!(
-            rfc(parse_epoch_str("1700000000")),
-            "2023-11-14T22:13:20Z"
-        );
+        assert_eq!(rfc(parse_epoch_str("1700000000")), "2023-11-14T22:13:20Z");
         assert_eq!(
             rfc(parse_epoch_str("1700000000123")),
             "2023-11-14T22:13:20.123Z"

@@ -136,6 +136,7 @@ fn duration(ms_per_unit: f64, strong: bool) -> Kind {
     Kind::Duration {
         ms_per_unit,
         strong,
+        integer: true,
     }
 }
 

@@ -98,6 +98,7 @@ pub(crate) fn var_kind(name: &str) -> Kind {
         "request_time" => Kind::Duration {
             ms_per_unit: 1000.0,
             strong: false,
+            integer: false,
         },
         "request_length"
         | "connection"

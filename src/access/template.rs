@@ -69,6 +69,10 @@ pub(crate) enum Kind {
     Duration {
         ms_per_unit: f64,
         strong: bool,
+        /// Written as a whole number (Apache `%D`, `%T`); nginx writes
+        /// `$request_time` with a fraction. Telling them apart keeps a
+        /// front nginx log from being read with an Apache format.
+        integer: bool,
     },
     /// An integer that is not a size (`$request_length`, `%P`).
     Number,
@@ -617,6 +621,7 @@ fn valid(kind: &Kind, v: &[u8]) -> bool {
     match kind {
         Kind::Status(_) => v.len() == 3 && is_number(v),
         Kind::Bytes { .. } | Kind::Number => is_missing(v) || is_number(v),
+        Kind::Duration { integer: true, .. } => is_missing(v) || is_number(v),
         Kind::Duration { .. } | Kind::UpstreamResponseTime => {
             is_missing(v)
                 || is_decimal(v)

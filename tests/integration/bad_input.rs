@@ -11,7 +11,9 @@ fn post_line(sec: u32, to: &str) -> String {
 }
 
 fn lines(n: u32) -> String {
-    (0..n).map(|i| post_line(i, "%2B14155550134") + "\n").collect()
+    (0..n)
+        .map(|i| post_line(i, "%2B14155550134") + "\n")
+        .collect()
 }
 
 #[test]
@@ -25,11 +27,26 @@ fn truncated_gzip_keeps_the_lines_before_the_cut_and_says_so() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("cut.log.gz"), "{err}");
-    assert!(err.contains("truncated") || err.contains("ends early"), "{err}");
+    assert!(
+        err.contains("truncated") || err.contains("ends early"),
+        "{err}"
+    );
     let attempts = json_lines(&stdout(&out));
-    let from_cut = attempts.iter().filter(|a| a["evidence"][0]["file"] == "cut.log.gz").count();
-    assert!(from_cut >= 30, "most lines before the cut are read: {from_cut}");
-    assert_eq!(attempts.iter().filter(|a| a["evidence"][0]["file"] == "good.log").count(), 3);
+    let from_cut = attempts
+        .iter()
+        .filter(|a| a["evidence"][0]["file"] == "cut.log.gz")
+        .count();
+    assert!(
+        from_cut >= 30,
+        "most lines before the cut are read: {from_cut}"
+    );
+    assert_eq!(
+        attempts
+            .iter()
+            .filter(|a| a["evidence"][0]["file"] == "good.log")
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -45,7 +62,8 @@ fn unreadable_and_missing_files_are_reported_and_the_run_goes_on() {
 #[test]
 fn unknown_formats_count_their_candidate_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("garbage one\nPOST /2010-04-01/Accounts/{ACCT}/Messages.json in some odd format\n");
+    let text =
+        format!("garbage one\nPOST /2010-04-01/Accounts/{ACCT}/Messages.json in some odd format\n");
     fs::write(dir.path().join("odd.txt"), text).unwrap();
     let out = run_in(dir.path(), &["extract", "odd.txt"]);
     assert_eq!(out.status.code(), Some(3));
@@ -59,11 +77,22 @@ fn unknown_formats_count_their_candidate_lines() {
 fn overlong_lines_are_capped_and_cited() {
     let dir = tempfile::tempdir().unwrap();
     let long = "x".repeat(200_000);
-    let text = format!("{}\n{long}\n{}\n", post_line(1, "%2B14155550134"), post_line(2, "%2B14155550134"));
+    let text = format!(
+        "{}\n{long}\n{}\n",
+        post_line(1, "%2B14155550134"),
+        post_line(2, "%2B14155550134")
+    );
     fs::write(dir.path().join("a.log"), text).unwrap();
-    let out = run_in(dir.path(), &["extract", "--max-line-length", "65536", "a.log"]);
+    let out = run_in(
+        dir.path(),
+        &["extract", "--max-line-length", "65536", "a.log"],
+    );
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("a.log:2: 1 line(s) longer than 65536 bytes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a.log:2: 1 line(s) longer than 65536 bytes"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(json_lines(&stdout(&out)).len(), 2);
 }
 
@@ -97,7 +126,10 @@ fn a_file_of_only_newlines_and_an_empty_gz_are_fine() {
 fn output_file_is_written_atomically_and_broken_pipes_are_quiet() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("a.log"), lines(5)).unwrap();
-    let out = run_in(dir.path(), &["extract", "--quiet", "-o", "out.jsonl", "a.log"]);
+    let out = run_in(
+        dir.path(),
+        &["extract", "--quiet", "-o", "out.jsonl", "a.log"],
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let written = fs::read_to_string(dir.path().join("out.jsonl")).unwrap();

@@ -36,22 +36,39 @@ fn extract_on_samples_lists_exactly_the_posts_they_contain() {
     let cited: BTreeSet<(String, u64)> = attempts
         .iter()
         .flat_map(|a| a["evidence"].as_array().unwrap().clone())
-        .map(|e| (e["file"].as_str().unwrap().to_string(), e["line"].as_u64().unwrap()))
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     let want: BTreeSet<(String, u64)> = expected.iter().map(|(_, f, l)| (f.clone(), *l)).collect();
     let missing: Vec<_> = want.difference(&cited).collect();
     let extra: Vec<_> = cited.difference(&want).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
 
     // One attempt per proxy line and per app request record: the app's
     // response and failure records are linked to their request, not counted.
-    let requests = expected.iter().filter(|(k, ..)| k == "app_request" || k == "post").count();
+    let requests = expected
+        .iter()
+        .filter(|(k, ..)| k == "app_request" || k == "post")
+        .count();
     assert_eq!(attempts.len(), requests);
 
     for a in &attempts {
         assert_eq!(a["method"], "POST");
-        assert!(a["url"].as_str().unwrap().ends_with("/Messages.json"), "{a}");
-        assert!(a["recipient"].as_str().unwrap().starts_with("+1415555"), "{a}");
+        assert!(
+            a["url"].as_str().unwrap().ends_with("/Messages.json"),
+            "{a}"
+        );
+        assert!(
+            a["recipient"].as_str().unwrap().starts_with("+1415555"),
+            "{a}"
+        );
         assert!(a["time"]["nanos"].as_i64().is_some());
         match a["observer"].as_str().unwrap() {
             "egress_proxy" => {
@@ -60,7 +77,10 @@ fn extract_on_samples_lists_exactly_the_posts_they_contain() {
                 assert!(a["library"].as_str().unwrap().starts_with("twilio-"));
             }
             "app" => {
-                assert!(a["code_path"].is_object(), "app attempts carry a code path: {a}");
+                assert!(
+                    a["code_path"].is_object(),
+                    "app attempts carry a code path: {a}"
+                );
             }
             other => panic!("observer {other}"),
         }
@@ -72,7 +92,10 @@ fn extract_links_a_timeout_and_its_retry() {
     let out = sample_extract(&["--to", "(415) 555-0101"]);
     let attempts = json_lines(&stdout(&out));
     let app: Vec<_> = attempts.iter().filter(|a| a["observer"] == "app").collect();
-    let proxy: Vec<_> = attempts.iter().filter(|a| a["observer"] == "egress_proxy").collect();
+    let proxy: Vec<_> = attempts
+        .iter()
+        .filter(|a| a["observer"] == "egress_proxy")
+        .collect();
     assert_eq!(app.len(), 2, "{attempts:#?}");
     assert_eq!(proxy.len(), 2);
     assert_eq!(app[0]["failure"]["kind"], "timeout");
@@ -144,17 +167,26 @@ fn only_creates_of_messages_are_outbound_posts() {
     let dir = tempfile::tempdir().unwrap();
     let conf = egress_conf(dir.path());
     fs::write(dir.path().join("egress.log"), egress_lines()).unwrap();
-    let out = run_in(dir.path(), &["extract", "--quiet", "--grammar", &conf, "egress.log"]);
+    let out = run_in(
+        dir.path(),
+        &["extract", "--quiet", "--grammar", &conf, "egress.log"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let attempts = json_lines(&stdout(&out));
-    let lines: Vec<u64> = attempts.iter().map(|a| a["evidence"][0]["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = attempts
+        .iter()
+        .map(|a| a["evidence"][0]["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, vec![1, 6]);
     assert_eq!(attempts[0]["recipient"], "+14155550134");
     assert_eq!(attempts[0]["body"], "Hi there");
     assert_eq!(attempts[0]["account_sid"], ACCT);
     assert_eq!(attempts[0]["duration_ms"], 412.0);
     assert_eq!(attempts[0]["library"], "twilio-python/9.3.7");
-    assert_eq!(attempts[1]["recipient"], "+14155550199", "national numbers read in the default region");
+    assert_eq!(
+        attempts[1]["recipient"], "+14155550199",
+        "national numbers read in the default region"
+    );
     assert_eq!(attempts[1]["status"], 429);
 }
 
@@ -163,11 +195,21 @@ fn app_records_of_webhooks_and_fetches_are_not_posts() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCT}/Messages.json");
     let lines = [
-        format!(r#"{{"time":"2026-11-20T14:00:00Z","level":"info","msg":"twilio request","method":"POST","url":"{url}","to":"+14155550134","request_id":"req-000001"}}"#),
-        format!(r#"{{"time":"2026-11-20T14:00:01Z","level":"info","msg":"twilio response","status":201,"sid":"{SID1}","request_id":"req-000001"}}"#),
-        format!(r#"{{"time":"2026-11-20T14:00:02Z","level":"info","msg":"status callback","MessageSid":"{SID1}","MessageStatus":"delivered","To":"+14155550134","url":"{url}"}}"#),
-        format!(r#"{{"time":"2026-11-20T14:00:03Z","level":"info","msg":"fetched","method":"GET","url":"{url}"}}"#),
-        format!(r#"{{"time":"2026-11-20T14:00:04Z","level":"info","msg":"delivered {SID1} to the phone"}}"#),
+        format!(
+            r#"{{"time":"2026-11-20T14:00:00Z","level":"info","msg":"twilio request","method":"POST","url":"{url}","to":"+14155550134","request_id":"req-000001"}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-11-20T14:00:01Z","level":"info","msg":"twilio response","status":201,"sid":"{SID1}","request_id":"req-000001"}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-11-20T14:00:02Z","level":"info","msg":"status callback","MessageSid":"{SID1}","MessageStatus":"delivered","To":"+14155550134","url":"{url}"}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-11-20T14:00:03Z","level":"info","msg":"fetched","method":"GET","url":"{url}"}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-11-20T14:00:04Z","level":"info","msg":"delivered {SID1} to the phone"}}"#
+        ),
     ];
     fs::write(dir.path().join("app.log"), lines.join("\n") + "\n").unwrap();
     let out = run_in(dir.path(), &["extract", "--quiet", "app.log"]);
@@ -176,8 +218,17 @@ fn app_records_of_webhooks_and_fetches_are_not_posts() {
     let a = &attempts[0];
     assert_eq!(a["sid"], SID1);
     assert_eq!(a["status"], 201);
-    let ev: Vec<u64> = a["evidence"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
-    assert_eq!(ev, vec![1, 2], "request and response records are one attempt");
+    let ev: Vec<u64> = a["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ev,
+        vec![1, 2],
+        "request and response records are one attempt"
+    );
 }
 
 #[test]
@@ -199,11 +250,19 @@ fn compression_is_recognised_by_content_whatever_the_name() {
     let mut outputs = Vec::new();
     for (name, bytes) in &files {
         fs::write(dir.path().join(name), bytes).unwrap();
-        let out = run_in(dir.path(), &["extract", "--quiet", "--grammar", &conf, name]);
+        let out = run_in(
+            dir.path(),
+            &["extract", "--quiet", "--grammar", &conf, name],
+        );
         assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
         let norm: Vec<(u64, String)> = json_lines(&stdout(&out))
             .iter()
-            .map(|a| (a["evidence"][0]["line"].as_u64().unwrap(), a["recipient"].to_string()))
+            .map(|a| {
+                (
+                    a["evidence"][0]["line"].as_u64().unwrap(),
+                    a["recipient"].to_string(),
+                )
+            })
             .collect();
         outputs.push(norm);
     }

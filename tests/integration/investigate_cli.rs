@@ -96,7 +96,10 @@ fn each_expected_complaint_gets_its_verdict_with_to() {
         }
         let r = report(&["--to", &to]);
         let got = rows(&r);
-        assert!(got.contains(&(to.clone(), verdict.clone(), cause.clone())), "{to}: {got:?}");
+        assert!(
+            got.contains(&(to.clone(), verdict.clone(), cause.clone())),
+            "{to}: {got:?}"
+        );
     }
 }
 
@@ -113,9 +116,15 @@ fn the_report_is_the_same_for_any_thread_count() {
 #[test]
 fn markdown_masks_numbers_and_bodies_unless_asked() {
     let md = stdout(&investigate(&["--format", "markdown"]));
-    assert!(!md.contains("+14155550101"), "phone numbers are masked in markdown");
+    assert!(
+        !md.contains("+14155550101"),
+        "phone numbers are masked in markdown"
+    );
     assert!(md.contains("+1415•••0101"));
-    assert!(!md.contains("Dr. Chen is tomorrow"), "bodies are masked in markdown");
+    assert!(
+        !md.contains("Dr. Chen is tomorrow"),
+        "bodies are masked in markdown"
+    );
     let md = stdout(&investigate(&["--format", "markdown", "--no-redact"]));
     assert!(md.contains("+14155550101"));
     let json = stdout(&investigate(&["--format", "json", "--redact"]));
@@ -130,7 +139,10 @@ fn text_report_answers_first_and_summarises() {
     for verdict in ["multiple_requests", "twilio_side", "inconclusive"] {
         assert!(text.contains(verdict), "{verdict} in\n{text}");
     }
-    assert!(text.contains("samples/logs/worker-1/"), "evidence cites files");
+    assert!(
+        text.contains("samples/logs/worker-1/"),
+        "evidence cites files"
+    );
 }
 
 #[test]
@@ -141,7 +153,9 @@ fn output_file_and_exit_codes() {
     let out = investigate(&["--format", "markdown", "-o", &t]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
-    assert!(fs::read_to_string(&target).unwrap().contains("+1415•••0101"));
+    assert!(fs::read_to_string(&target)
+        .unwrap()
+        .contains("+1415•••0101"));
     let bad = run(&["investigate", "--window", "soon", "samples/logs"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--window"));
