@@ -238,8 +238,8 @@ fn compression_is_recognised_by_content_whatever_the_name() {
     let plain = egress_lines();
     let half = plain.len() / 2;
     let cut = plain[..half].rfind('\n').unwrap() + 1;
-    let mut multi = gzip(plain[..cut].as_bytes());
-    multi.extend(gzip(plain[cut..].as_bytes()));
+    let mut multi = gzip(&plain.as_bytes()[..cut]);
+    multi.extend(gzip(&plain.as_bytes()[cut..]));
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("plain.log", plain.as_bytes().to_vec()),
         ("rotated.log.2.gz", gzip(plain.as_bytes())),
