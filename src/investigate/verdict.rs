@@ -534,13 +534,20 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
 
     // Causes of extra requests.
     let mut causes: BTreeMap<usize, (Option<Cause>, String)> = BTreeMap::new();
-    if verdict == Verdict::MultipleRequests {
+    // Extra requests are explained whatever the verdict (a `twilio_side`
+    // incident may also hold an app duplicate); the incident's cause is
+    // given only for `multiple_requests`.
+    if created.len() >= 2 {
         for (n, &x) in created.iter().enumerate().skip(1) {
             let prev: Vec<usize> = created.iter().take(n).copied().collect();
             causes.insert(x, cause_of(p, &l, x, &prev));
         }
     }
-    let cause = created.get(1).and_then(|x| causes.get(x)).and_then(|c| c.0);
+    let cause = if verdict == Verdict::MultipleRequests {
+        created.get(1).and_then(|x| causes.get(x)).and_then(|c| c.0)
+    } else {
+        None
+    };
 
     // Request views.
     let mut requests = Vec::new();
@@ -927,6 +934,12 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
             "{} Twilio record(s) carry no date and could not be placed in time (first: {})",
             p.timeless.len(),
             p.timeless.first().map(|r| r.sid.as_str()).unwrap_or("")
+        ));
+    }
+    if p.repeated_sids > 0 {
+        notes.push(format!(
+            "{} Twilio record(s) repeat a SID already read and were left out",
+            p.repeated_sids
         ));
     }
     if !p.coverage.iter().any(|c| c.observes_posts) {
