@@ -727,8 +727,16 @@ fn rich_inputs() -> Inputs {
     for mut a in r.attempts {
         a.time.nanos += 3_600 * SEC;
         a.recipient = Some("+14155550188".into());
+        a.sid = a.sid.map(|s| s.replace("SM0", "SM1"));
+        a.source = "worker.log".into();
+        a.host = Some("worker-1".into());
+        for e in &mut a.evidence {
+            e.file = "worker.log".into();
+        }
         i.attempts.push(a);
     }
+    i.coverage
+        .push(cover("worker.log", Some("worker-1"), 0, 7_200_000));
     for mut t in r.twilio {
         t.sid = t.sid.replace("SM0", "SM1");
         t.to = "+14155550188".into();
@@ -1013,4 +1021,32 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn twiml_reply_needs_no_request() {
+    let reply = TwilioRecord {
+        direction: Some("outbound-reply".into()),
+        ..rec(2, 60_000)
+    };
+    let i = inputs(vec![sent("app.log", 14, 0, 1)], vec![rec(1, 200), reply]);
+    let r = investigate(&i, &scan());
+    let inc = &r.incidents[0];
+    assert_eq!(inc.verdict, Verdict::MultipleRequests);
+    assert!(inc.answer.contains("TwiML"), "{}", inc.answer);
+}
+
+#[test]
+fn rich_scenario_verdicts() {
+    let r = investigate(&rich_inputs(), &scan());
+    let got: Vec<(Verdict, Option<Cause>)> =
+        r.incidents.iter().map(|i| (i.verdict, i.cause)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Verdict::MultipleRequests, Some(Cause::Retry)),
+            (Verdict::MultipleRequests, Some(Cause::Retry))
+        ]
+    );
+    assert_eq!(r.summary.per_cause.get("retry"), Some(&2));
 }

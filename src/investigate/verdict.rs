@@ -482,11 +482,21 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
         })
         .collect();
-    let orphans: Vec<&crate::model::TwilioRecord> = records
+    let mut orphans: Vec<&crate::model::TwilioRecord> = records
         .iter()
         .filter(|(i, _)| j.of_rec.get(*i).is_none_or_none())
         .map(|(_, r)| *r)
         .collect();
+    // A TwiML reply (`outbound-reply`) is created by Twilio from the app's
+    // answer to a webhook, not by a POST: it needs no request.
+    let is_reply = |r: &crate::model::TwilioRecord| {
+        r.direction
+            .as_deref()
+            .is_some_and(|d| d.trim().eq_ignore_ascii_case("outbound-reply"))
+    };
+    let replies: Vec<&crate::model::TwilioRecord> =
+        orphans.iter().filter(|r| is_reply(r)).copied().collect();
+    orphans.retain(|r| !is_reply(r));
     // Coverage over the record times (or request times in logs-only mode).
     let mut moments: Vec<i64> = records.iter().filter_map(|(_, r)| record_time(r)).collect();
     if moments.is_empty() {
@@ -703,6 +713,13 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             ex.push(s.clone());
         }
     }
+    for r in &replies {
+        ex.push(format!(
+            "record {} ({}) is a TwiML reply (direction outbound-reply): Twilio created it from the app's answer to a webhook, not from a POST",
+            r.sid,
+            ev_words(&r.evidence)
+        ));
+    }
     let recipient = seed.recipient.clone();
     let confidences: Vec<Confidence> = (0..l.reqs.len())
         .filter_map(|k| matched_of(k).map(|m| m.confidence))
@@ -713,7 +730,8 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .first()
         .and_then(|&k| l.reqs.get(k))
         .map(|q| evs_words(&q.evidence))
-        .unwrap_or_default();
+        .unwrap_or_else(|| "a TwiML reply to a webhook".to_string());
+    let made = created.len() + replies.len();
     let (answer, proof, confidence) = match verdict {
         Verdict::SingleRequest if twilio => {
             let tail = if covered {
@@ -726,7 +744,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             ex.push("Twilio sent once: a second copy the person saw arose after Twilio, at the carrier or an intermediary (roaming is a common cause)".to_string());
             (
                 format!("Twilio holds one record ({sid_list}) for {recipient} and the app made one request for it ({first_created_ev}): Twilio sent once, so any duplicate arose after Twilio{tail}."),
-                covered,
+                covered && worst <= Confidence::Medium,
                 if covered { worst } else { worst.max(Confidence::Medium) },
             )
         }
@@ -748,9 +766,13 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             if twilio {
                 (
                     format!(
-                        "The app made {} requests to {recipient} that Twilio turned into {} messages ({sid_list}); {cause_words}: {lead}.",
-                        created.len(),
-                        records.len()
+                        "The app made {made} requests to {recipient} that Twilio turned into {} messages ({sid_list}){}; {cause_words}: {lead}.",
+                        records.len(),
+                        if replies.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} of them TwiML replies", replies.len())
+                        }
                     ),
                     worst <= Confidence::High,
                     worst,
@@ -776,9 +798,8 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
             (
                 format!(
-                    "Twilio holds {} records for {recipient} but the app made only {} request(s) for them, and every log source that could have sent one covers that time without a gap: escalate to Twilio with the SIDs listed ({}).",
+                    "Twilio holds {} records for {recipient} but the app made only {made} request(s) for them, and every log source that could have sent one covers that time without a gap: escalate to Twilio with the SIDs listed ({}).",
                     records.len(),
-                    created.len(),
                     o.join(", ")
                 ),
                 true,
@@ -804,7 +825,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
                 format!(
                     "Twilio holds {} record(s) for {recipient} ({sid_list}) but only {} were joined with requests, and {why}: the logs cannot tell whether the app sent the others.",
                     records.len(),
-                    records.len() - orphans.len()
+                    records.len().saturating_sub(orphans.len())
                 ),
                 false,
                 Confidence::Low,
