@@ -670,7 +670,8 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
                     evs_words(&q.evidence)
                 )),
                 MatchBy::RecipientTime => {
-                    let off = if m.clock_offset_ms != 0 {
+                    // Offsets under a second are latency and rounding, not skew.
+                    let off = if m.clock_offset_ms.abs() >= 1000 {
                         format!(
                             " after correcting {}'s clock by {}",
                             q.clock,
@@ -1002,18 +1003,16 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
 /// A copy of `r` with credentials scrubbed from every string and, when
 /// `redact`, phones and bodies masked.
 pub(crate) fn sanitize(r: &Report, redact: bool) -> Report {
-    let mut bodies = Vec::new();
-    for i in &r.incidents {
-        bodies.extend(i.body.iter().cloned());
-        bodies.extend(i.requests.iter().filter_map(|q| q.body.clone()));
-        bodies.extend(i.records.iter().filter_map(|q| q.body.clone()));
-    }
-    let s = Sanitizer::new(redact, bodies);
     let mut out = r.clone();
     out.redacted = redact;
-    let t = |v: &mut String| *v = s.text(v);
-    let ot = |v: &mut Option<String>| *v = s.opt_text(v);
     for i in &mut out.incidents {
+        // Each incident's own bodies are looked for in its own text.
+        let mut bodies: Vec<String> = i.body.iter().cloned().collect();
+        bodies.extend(i.requests.iter().filter_map(|q| q.body.clone()));
+        bodies.extend(i.records.iter().filter_map(|q| q.body.clone()));
+        let s = Sanitizer::new(redact, bodies);
+        let t = |v: &mut String| *v = s.text(v);
+        let ot = |v: &mut Option<String>| *v = s.opt_text(v);
         i.recipient = s.phone(&i.recipient);
         i.sids.iter_mut().for_each(t);
         t(&mut i.answer);
@@ -1063,6 +1062,8 @@ pub(crate) fn sanitize(r: &Report, redact: bool) -> Report {
             t(&mut qt.text);
         }
     }
+    let s = Sanitizer::new(redact, Vec::new());
+    let t = |v: &mut String| *v = s.text(v);
     for c in &mut out.clock_offsets {
         t(&mut c.host);
     }
