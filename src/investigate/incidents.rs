@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::join::Joined;
-use super::requests::{record_time, Prepared, Req};
+use super::requests::{bodies_compatible, record_time, Prepared, Req};
 use super::Options;
 
 /// A found incident, before its verdict.
@@ -76,7 +76,7 @@ fn chain(items: &[(i64, usize)], window: i64) -> Vec<Vec<usize>> {
     let mut last: Option<i64> = None;
     for &(t, i) in items {
         match (last, out.last_mut()) {
-            (Some(l), Some(cur)) if t - l <= window => cur.push(i),
+            (Some(l), Some(cur)) if t.saturating_sub(l) <= window => cur.push(i),
             _ => out.push(vec![i]),
         }
         last = Some(t);
@@ -254,6 +254,16 @@ fn attach(p: &Prepared, j: &Joined, opts: &Options, seeds: &mut [Seed]) {
         }
     }
     let margin = opts.window / 6;
+    // Requests joined with no record, per recipient.
+    let mut by_to: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (qi, q) in p.reqs.iter().enumerate() {
+        if j.of_req.get(qi).is_some_and(|m| m.is_some()) {
+            continue;
+        }
+        if let Some(to) = q.recipient.as_deref() {
+            by_to.entry(norm_number(to)).or_default().push(qi);
+        }
+    }
     for s in seeds.iter_mut() {
         let times: Vec<i64> = s
             .records
@@ -280,20 +290,13 @@ fn attach(p: &Prepared, j: &Joined, opts: &Options, seeds: &mut [Seed]) {
             )
             .next();
         let to = norm_number(&s.recipient);
-        for (qi, q) in p.reqs.iter().enumerate() {
-            if used.contains(&qi) || j.of_req.get(qi).is_some_and(|m| m.is_some()) {
+        for &qi in by_to.get(&to).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(q) = p.reqs.get(qi) else { continue };
+            if used.contains(&qi) || !bodies_compatible(q.body.as_deref(), body.as_deref()) {
                 continue;
-            }
-            if q.recipient.as_deref().map(norm_number).as_deref() != Some(to.as_str()) {
-                continue;
-            }
-            if let (Some(a), Some(b)) = (&q.body, &body) {
-                if a != b {
-                    continue;
-                }
             }
             let t = req_time(j, q);
-            if t >= lo - margin && t <= hi + margin {
+            if t >= lo.saturating_sub(margin) && t <= hi.saturating_add(margin) {
                 used.insert(qi);
                 s.reqs.push(qi);
             }

@@ -10,8 +10,11 @@
 
 use std::collections::BTreeMap;
 
+use super::incidents::norm_number;
 use super::report::{Confidence, MatchBy};
-use super::requests::{interval_gap, record_interval, Prepared};
+use super::requests::{
+    bodies_compatible, interval_gap, record_interval, record_time, Prepared, DATE_SENT_LAG,
+};
 
 const SEC: i64 = 1_000_000_000;
 
@@ -128,29 +131,39 @@ pub(crate) fn join(p: &Prepared) -> Joined {
             continue;
         }
         let off = j.offset(&q.clock);
-        let qi_iv = (q.start + off - q.slack, q.end + off + q.slack);
-        for (ri, r) in p.records.iter().enumerate() {
+        let qi_iv = (
+            q.start.saturating_add(off).saturating_sub(q.slack),
+            q.end.saturating_add(off).saturating_add(q.slack),
+        );
+        let tol = if q.recipient.is_some() {
+            JOIN_TOLERANCE
+        } else {
+            JOIN_TOLERANCE_NO_RECIPIENT
+        };
+        // Records are sorted by time: look only where one can be close.
+        let lo = qi_iv.0.saturating_sub(tol + SEC);
+        let hi = qi_iv.1.saturating_add(tol + DATE_SENT_LAG);
+        let first = p
+            .records
+            .partition_point(|r| record_time(r).map_or(true, |t| t < lo));
+        for (ri, r) in p.records.iter().enumerate().skip(first) {
+            if record_time(r).is_some_and(|t| t > hi) {
+                break;
+            }
             if j.of_rec.get(ri).is_some_and(|m| m.is_some()) {
                 continue;
             }
-            match q.recipient.as_deref() {
-                Some(to) if to != r.to => continue,
-                _ => {}
-            }
-            if let (Some(a), Some(b)) = (&q.body, &r.body) {
-                if a != b {
-                    continue;
-                }
+            let to_ok = q
+                .recipient
+                .as_deref()
+                .map_or(true, |to| norm_number(to) == norm_number(&r.to));
+            if !to_ok || !bodies_compatible(q.body.as_deref(), r.body.as_deref()) {
+                continue;
             }
             let Some(riv) = record_interval(r) else {
                 continue;
             };
             let gap = interval_gap(qi_iv, riv);
-            let tol = if q.recipient.is_some() {
-                JOIN_TOLERANCE
-            } else {
-                JOIN_TOLERANCE_NO_RECIPIENT
-            };
             if gap <= tol {
                 cands.push((gap, q.start, r.sid.clone(), qi, ri));
             }

@@ -148,6 +148,9 @@ fn incident(i: &Incident, out: &mut dyn Write) -> std::io::Result<()> {
                 if let Some(h) = &q.host {
                     s.push_str(&format!(" on {h}"));
                 }
+                if let Some(lib) = &q.library {
+                    s.push_str(&format!(" lib {lib}"));
+                }
                 if let Some(c) = q.cause {
                     s.push_str(&format!(" [extra: {}]", c.id()));
                 } else if q.extra {

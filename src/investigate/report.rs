@@ -1,5 +1,36 @@
 //! The report: plain data that the renderers turn into text, JSON or
 //! Markdown. Field names are the JSON contract (`version` 1): rename nothing.
+//!
+//! JSON shape (`--format json`; absent values are `null`, never left out):
+//!
+//! ```text
+//! { "version": 1, "redacted": bool, "mode": "scan|complaint|sids",
+//!   "twilio_given": bool, "window_ms": N,
+//!   "incidents": [ {
+//!     "recipient", "verdict": "single_request|multiple_requests|twilio_side|inconclusive",
+//!     "cause": "retry|duplicate_inbound|duplicate_job|multiple_code_paths|repeated_call"|null,
+//!     "sids": [..],
+//!     "requests": [ { "time", "sid", "status", "host", "code_path",
+//!        "evidence": [{"file","line"}], "number", "observers": ["app"|"egress_proxy"],
+//!        "outcome": "created|rejected|no_record|record_missing|unknown",
+//!        "failure": {"kind":"timeout|connection|error","detail"}|null, "duration_ms",
+//!        "match": {"by":"sid|recipient_time","confidence":"exact|high|medium|low",
+//!                  "offset_ms","clock_offset_ms","record"}|null,
+//!        "inbound": {"route","client","time","status","user_agent","idempotency_token","evidence"}|null,
+//!        "job_id","request_id","trace_id","user_agent","library","client_addr",
+//!        "recipient","body","extra": bool,"cause" } ],
+//!     "number", "answer", "proof": bool, "confidence", "start", "end", "body",
+//!     "explanation": [..],
+//!     "records": [ {"sid","date_created","date_sent","status","direction","error_code",
+//!                   "body","export","evidence","request"} ],
+//!     "coverage": [ {"source","host","covers": bool,"note","evidence"} ],
+//!     "quotes": [ {"file","line","text"} ] } ],
+//!   "clock_offsets": [ {"host","offset_ms","pairs"} ],
+//!   "summary": {"incidents","per_verdict":{..},"per_cause":{..},"per_code_path":{..},
+//!               "requests","records"},
+//!   "inputs": {"files","lines","unparsed_lines","unparsed_candidates","problems":[..]},
+//!   "notes": [..] }
+//! ```
 
 use std::collections::BTreeMap;
 

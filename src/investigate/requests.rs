@@ -8,7 +8,7 @@
 //! are merged closest first, one to one: two observations from the same
 //! observer kind and the same source are never one request.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Attempt, CodePath, ContextRecord, Evidence, Failure, Ids, Observer, SourceCoverage, TimeAnchor,
@@ -121,6 +121,8 @@ pub(crate) struct Prepared<'a> {
     pub records: Vec<&'a TwilioRecord>,
     /// Outbound records without any time (cannot be placed).
     pub timeless: Vec<&'a TwilioRecord>,
+    /// Records dropped because an earlier one had the same SID.
+    pub repeated_sids: usize,
     pub coverage: Vec<&'a SourceCoverage>,
     /// Requests sorted by (start, evidence).
     pub reqs: Vec<Req>,
@@ -133,13 +135,22 @@ pub(crate) fn is_outbound(r: &TwilioRecord) -> bool {
     })
 }
 
+/// How long before `date_sent` a record may have been created (queueing).
+pub(crate) const DATE_SENT_LAG: i64 = 60 * SEC;
+
 /// The interval in which Twilio created the record, on Twilio's clock:
 /// `date_created` is truncated to whole seconds; `date_sent` comes after
 /// creation (usually within seconds, after queueing up to a minute).
 pub(crate) fn record_interval(r: &TwilioRecord) -> Option<(i64, i64)> {
     match r.best_time()? {
-        (s, true) => Some((s.nanos, s.nanos + s.precision.nanos().max(1) - 1)),
-        (s, false) => Some((s.nanos - 60 * SEC, s.nanos + s.precision.nanos().max(1) - 1)),
+        (s, true) => Some((
+            s.nanos,
+            s.nanos.saturating_add(s.precision.nanos().max(1) - 1),
+        )),
+        (s, false) => Some((
+            s.nanos.saturating_sub(DATE_SENT_LAG),
+            s.nanos.saturating_add(s.precision.nanos().max(1) - 1),
+        )),
     }
 }
 
@@ -186,6 +197,19 @@ fn same<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> Option<bool> {
     }
 }
 
+/// Two bodies can be the same message: equal after trimming, or one holds
+/// the other (a trial account's "Sent from your Twilio trial account - "
+/// prefix, a logger that cut the body short). Unknown bodies are compatible.
+pub(crate) fn bodies_compatible(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            let (x, y) = (x.trim(), y.trim());
+            x == y || (!x.is_empty() && !y.is_empty() && (x.contains(y) || y.contains(x)))
+        }
+        _ => true,
+    }
+}
+
 /// Distance between two intervals widened by their slack (0 when they meet).
 pub(crate) fn interval_gap(a: (i64, i64), b: (i64, i64)) -> i64 {
     if a.1 < b.0 {
@@ -215,7 +239,7 @@ fn merge_cost(a: &Attempt, b: &Attempt) -> Option<(u8, u8, i64)> {
         return Some((0, 0, gap));
     }
     if same(&a.recipient, &b.recipient) == Some(false)
-        || same(&a.body, &b.body) == Some(false)
+        || !bodies_compatible(a.body.as_deref(), b.body.as_deref())
         || same(&a.status, &b.status) == Some(false)
         || same(&a.account_sid, &b.account_sid) == Some(false)
     {
@@ -262,7 +286,15 @@ impl<'a> Prepared<'a> {
                 timeless.push(r);
             }
         }
-        records.sort_by(|a, b| (record_time(a), &a.sid).cmp(&(record_time(b), &b.sid)));
+        records.sort_by(|a, b| {
+            (record_time(a), &a.sid, &a.evidence).cmp(&(record_time(b), &b.sid, &b.evidence))
+        });
+        // One record per SID (the readers merge them; be safe anyway).
+        let before = records.len() + timeless.len();
+        let mut seen = BTreeSet::new();
+        records.retain(|r| seen.insert(r.sid.clone()));
+        timeless.retain(|r| seen.insert(r.sid.clone()));
+        let repeated_sids = before - records.len() - timeless.len();
         timeless.sort_by(|a, b| a.sid.cmp(&b.sid));
         let mut coverage: Vec<&SourceCoverage> = inputs.coverage.iter().collect();
         coverage.sort_by(|a, b| (&a.source, &a.host).cmp(&(&b.source, &b.host)));
@@ -272,6 +304,7 @@ impl<'a> Prepared<'a> {
             context,
             records,
             timeless,
+            repeated_sids,
             coverage,
             reqs: Vec::new(),
         };
@@ -292,20 +325,67 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// Candidate pairs of observations that may be one POST: those whose
+    /// widened intervals come within the tolerance (a sweep over the
+    /// intervals sorted by start, so not every pair is compared), plus those
+    /// sharing a SID or a Twilio request id at any distance.
+    fn candidate_pairs(&self) -> BTreeSet<(usize, usize)> {
+        let widened: Vec<(i64, i64)> = self
+            .attempts
+            .iter()
+            .map(|a| {
+                let (s, e) = interval(a);
+                (s.saturating_sub(slack(a)), e.saturating_add(slack(a)))
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..widened.len()).collect();
+        order.sort_by_key(|&i| (widened.get(i).map_or(0, |w| w.0), i));
+        let mut out = BTreeSet::new();
+        for (k, &i) in order.iter().enumerate() {
+            let Some(&(_, hi)) = widened.get(i) else {
+                continue;
+            };
+            for &j in order.iter().skip(k + 1) {
+                let Some(&(lo_j, _)) = widened.get(j) else {
+                    continue;
+                };
+                if lo_j > hi.saturating_add(MERGE_TOLERANCE) {
+                    break;
+                }
+                out.insert((i.min(j), i.max(j)));
+            }
+        }
+        let mut by_id: BTreeMap<(u8, &str), Vec<usize>> = BTreeMap::new();
+        for (i, a) in self.attempts.iter().enumerate() {
+            if let Some(s) = a.sid.as_deref() {
+                by_id.entry((0, s)).or_default().push(i);
+            }
+            if let Some(s) = a.ids.twilio_request_id.as_deref() {
+                by_id.entry((1, s)).or_default().push(i);
+            }
+        }
+        for group in by_id.values() {
+            for (k, &i) in group.iter().enumerate() {
+                for &j in group.iter().skip(k + 1) {
+                    out.insert((i.min(j), i.max(j)));
+                }
+            }
+        }
+        out
+    }
+
     fn build_requests(&self) -> Vec<Req> {
         let n = self.attempts.len();
         let mut pairs = Vec::new();
-        for i in 0..n {
-            for j in i + 1..n {
-                let (Some(a), Some(b)) = (self.attempts.get(i), self.attempts.get(j)) else {
-                    continue;
-                };
-                if a.observer == b.observer && a.source == b.source {
-                    continue;
-                }
-                if let Some(c) = merge_cost(a, b) {
-                    pairs.push((c, i, j));
-                }
+        for (i, j) in self.candidate_pairs() {
+            let (Some(a), Some(b)) = (self.attempts.get(i), self.attempts.get(j)) else {
+                continue;
+            };
+            if a.observer == b.observer && a.source == b.source {
+                continue;
+            }
+            if let Some(c) = merge_cost(a, b) {
+                pairs.push((c, i, j));
             }
         }
         pairs.sort();
@@ -467,7 +547,7 @@ fn mark_resends(reqs: &mut [Req]) {
                     && ((e.host.is_some() && e.host == later.host)
                         || (e.client_addr.is_some() && e.client_addr == later.client_addr))
                     && same(&e.recipient, &later.recipient) != Some(false)
-                    && same(&e.body, &later.body) != Some(false)
+                    && bodies_compatible(e.body.as_deref(), later.body.as_deref())
                     && later.start >= e.start
                     && later.start - e.end <= RESEND_GAP + e.slack.max(later.slack)
             })

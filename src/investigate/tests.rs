@@ -727,8 +727,16 @@ fn rich_inputs() -> Inputs {
     for mut a in r.attempts {
         a.time.nanos += 3_600 * SEC;
         a.recipient = Some("+14155550188".into());
+        a.sid = a.sid.map(|s| s.replace("SM0", "SM1"));
+        a.source = "worker.log".into();
+        a.host = Some("worker-1".into());
+        for e in &mut a.evidence {
+            e.file = "worker.log".into();
+        }
         i.attempts.push(a);
     }
+    i.coverage
+        .push(cover("worker.log", Some("worker-1"), 0, 7_200_000));
     for mut t in r.twilio {
         t.sid = t.sid.replace("SM0", "SM1");
         t.to = "+14155550188".into();
@@ -921,4 +929,124 @@ fn text_and_markdown_snapshots() {
     let mut md = Vec::new();
     render(&r, Format::Markdown, true, &mut md).expect("md");
     check_expected("retry.md", &String::from_utf8(md).expect("utf8"));
+}
+
+#[test]
+fn csv_record_with_only_date_sent_is_joined() {
+    let q = Attempt {
+        status: Some(201),
+        ..app("app.log", 14, 0)
+    };
+    let r = TwilioRecord {
+        date_created: None,
+        date_sent: Some(Stamp::new(T0 + 2 * SEC, Precision::Seconds, None)),
+        export: "console_csv".into(),
+        ..rec(1, 0)
+    };
+    let out = investigate(&inputs(vec![q], vec![r]), &complaint());
+    let inc = &out.incidents[0];
+    assert_eq!(inc.verdict, Verdict::SingleRequest);
+    let m = inc.requests[0].matched.as_ref().expect("joined");
+    assert_eq!(m.by, MatchBy::RecipientTime);
+}
+
+#[test]
+fn trial_prefix_body_still_joins() {
+    let q = Attempt {
+        status: Some(201),
+        ..app("app.log", 14, 0)
+    };
+    let r = TwilioRecord {
+        body: Some(format!("Sent from your Twilio trial account - {BODY}")),
+        ..rec(1, 200)
+    };
+    let out = investigate(&inputs(vec![q], vec![r]), &complaint());
+    assert!(out.incidents[0].requests[0].matched.is_some());
+}
+
+#[test]
+fn host_without_logs_at_that_moment_is_inconclusive() {
+    let mut i = inputs(
+        vec![sent("app.log", 14, 0, 1)],
+        vec![rec(1, 200), rec(2, 90_000)],
+    );
+    i.coverage.push(SourceCoverage {
+        first: None,
+        last: None,
+        ..cover("web-2/app.log", Some("web-2"), 0, 0)
+    });
+    let r = investigate(&i, &scan());
+    assert_eq!(r.incidents[0].verdict, Verdict::Inconclusive);
+    assert!(r.incidents[0]
+        .answer
+        .contains("web-2/app.log has no dated lines"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the attempts and records, investigating and rendering never
+    /// panics and every record of a scan incident is listed once.
+    #[test]
+    fn never_panics(
+        reqs in proptest::collection::vec((0i64..600_000, 0u16..600, proptest::bool::ANY, 0u32..6), 0..12),
+        recs in proptest::collection::vec((0i64..600_000, 0u32..6), 0..10),
+    ) {
+        let attempts = reqs
+            .iter()
+            .enumerate()
+            .map(|(k, &(ms, status, by_proxy, n))| {
+                if by_proxy {
+                    proxy("egress.log", k as u64 + 1, ms, 100.0, status)
+                } else {
+                    Attempt {
+                        status: Some(status),
+                        sid: (status == 201).then(|| sid(n)),
+                        ..app("app.log", k as u64 + 1, ms)
+                    }
+                }
+            })
+            .collect();
+        let twilio = recs.iter().map(|&(ms, n)| rec(n, ms)).collect();
+        let i = inputs(attempts, twilio);
+        for opts in [scan(), complaint()] {
+            let r = investigate(&i, &opts);
+            for inc in &r.incidents {
+                let mut s = inc.sids.clone();
+                s.sort();
+                s.dedup();
+                proptest::prop_assert_eq!(s.len(), inc.sids.len());
+            }
+            for redact in [false, true] {
+                all_formats(&r, redact);
+            }
+        }
+    }
+}
+
+#[test]
+fn twiml_reply_needs_no_request() {
+    let reply = TwilioRecord {
+        direction: Some("outbound-reply".into()),
+        ..rec(2, 60_000)
+    };
+    let i = inputs(vec![sent("app.log", 14, 0, 1)], vec![rec(1, 200), reply]);
+    let r = investigate(&i, &scan());
+    let inc = &r.incidents[0];
+    assert_eq!(inc.verdict, Verdict::MultipleRequests);
+    assert!(inc.answer.contains("TwiML"), "{}", inc.answer);
+}
+
+#[test]
+fn rich_scenario_verdicts() {
+    let r = investigate(&rich_inputs(), &scan());
+    let got: Vec<(Verdict, Option<Cause>)> =
+        r.incidents.iter().map(|i| (i.verdict, i.cause)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Verdict::MultipleRequests, Some(Cause::Retry)),
+            (Verdict::MultipleRequests, Some(Cause::Retry))
+        ]
+    );
+    assert_eq!(r.summary.per_cause.get("retry"), Some(&2));
 }

@@ -482,11 +482,21 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
         })
         .collect();
-    let orphans: Vec<&crate::model::TwilioRecord> = records
+    let mut orphans: Vec<&crate::model::TwilioRecord> = records
         .iter()
         .filter(|(i, _)| j.of_rec.get(*i).is_none_or_none())
         .map(|(_, r)| *r)
         .collect();
+    // A TwiML reply (`outbound-reply`) is created by Twilio from the app's
+    // answer to a webhook, not by a POST: it needs no request.
+    let is_reply = |r: &crate::model::TwilioRecord| {
+        r.direction
+            .as_deref()
+            .is_some_and(|d| d.trim().eq_ignore_ascii_case("outbound-reply"))
+    };
+    let replies: Vec<&crate::model::TwilioRecord> =
+        orphans.iter().filter(|r| is_reply(r)).copied().collect();
+    orphans.retain(|r| !is_reply(r));
     // Coverage over the record times (or request times in logs-only mode).
     let mut moments: Vec<i64> = records.iter().filter_map(|(_, r)| record_time(r)).collect();
     if moments.is_empty() {
@@ -534,13 +544,20 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
 
     // Causes of extra requests.
     let mut causes: BTreeMap<usize, (Option<Cause>, String)> = BTreeMap::new();
-    if verdict == Verdict::MultipleRequests {
+    // Extra requests are explained whatever the verdict (a `twilio_side`
+    // incident may also hold an app duplicate); the incident's cause is
+    // given only for `multiple_requests`.
+    if created.len() >= 2 {
         for (n, &x) in created.iter().enumerate().skip(1) {
             let prev: Vec<usize> = created.iter().take(n).copied().collect();
             causes.insert(x, cause_of(p, &l, x, &prev));
         }
     }
-    let cause = created.get(1).and_then(|x| causes.get(x)).and_then(|c| c.0);
+    let cause = if verdict == Verdict::MultipleRequests {
+        created.get(1).and_then(|x| causes.get(x)).and_then(|c| c.0)
+    } else {
+        None
+    };
 
     // Request views.
     let mut requests = Vec::new();
@@ -653,7 +670,8 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
                     evs_words(&q.evidence)
                 )),
                 MatchBy::RecipientTime => {
-                    let off = if m.clock_offset_ms != 0 {
+                    // Offsets under a second are latency and rounding, not skew.
+                    let off = if m.clock_offset_ms.abs() >= 1000 {
                         format!(
                             " after correcting {}'s clock by {}",
                             q.clock,
@@ -696,6 +714,13 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             ex.push(s.clone());
         }
     }
+    for r in &replies {
+        ex.push(format!(
+            "record {} ({}) is a TwiML reply (direction outbound-reply): Twilio created it from the app's answer to a webhook, not from a POST",
+            r.sid,
+            ev_words(&r.evidence)
+        ));
+    }
     let recipient = seed.recipient.clone();
     let confidences: Vec<Confidence> = (0..l.reqs.len())
         .filter_map(|k| matched_of(k).map(|m| m.confidence))
@@ -706,7 +731,8 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .first()
         .and_then(|&k| l.reqs.get(k))
         .map(|q| evs_words(&q.evidence))
-        .unwrap_or_default();
+        .unwrap_or_else(|| "a TwiML reply to a webhook".to_string());
+    let made = created.len() + replies.len();
     let (answer, proof, confidence) = match verdict {
         Verdict::SingleRequest if twilio => {
             let tail = if covered {
@@ -719,7 +745,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             ex.push("Twilio sent once: a second copy the person saw arose after Twilio, at the carrier or an intermediary (roaming is a common cause)".to_string());
             (
                 format!("Twilio holds one record ({sid_list}) for {recipient} and the app made one request for it ({first_created_ev}): Twilio sent once, so any duplicate arose after Twilio{tail}."),
-                covered,
+                covered && worst <= Confidence::Medium,
                 if covered { worst } else { worst.max(Confidence::Medium) },
             )
         }
@@ -741,9 +767,13 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             if twilio {
                 (
                     format!(
-                        "The app made {} requests to {recipient} that Twilio turned into {} messages ({sid_list}); {cause_words}: {lead}.",
-                        created.len(),
-                        records.len()
+                        "The app made {made} requests to {recipient} that Twilio turned into {} messages ({sid_list}){}; {cause_words}: {lead}.",
+                        records.len(),
+                        if replies.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} of them TwiML replies", replies.len())
+                        }
                     ),
                     worst <= Confidence::High,
                     worst,
@@ -769,9 +799,8 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
             (
                 format!(
-                    "Twilio holds {} records for {recipient} but the app made only {} request(s) for them, and every log source that could have sent one covers that time without a gap: escalate to Twilio with the SIDs listed ({}).",
+                    "Twilio holds {} records for {recipient} but the app made only {made} request(s) for them, and every log source that could have sent one covers that time without a gap: escalate to Twilio with the SIDs listed ({}).",
                     records.len(),
-                    created.len(),
                     o.join(", ")
                 ),
                 true,
@@ -797,7 +826,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
                 format!(
                     "Twilio holds {} record(s) for {recipient} ({sid_list}) but only {} were joined with requests, and {why}: the logs cannot tell whether the app sent the others.",
                     records.len(),
-                    records.len() - orphans.len()
+                    records.len().saturating_sub(orphans.len())
                 ),
                 false,
                 Confidence::Low,
@@ -929,6 +958,12 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
             p.timeless.first().map(|r| r.sid.as_str()).unwrap_or("")
         ));
     }
+    if p.repeated_sids > 0 {
+        notes.push(format!(
+            "{} Twilio record(s) repeat a SID already read and were left out",
+            p.repeated_sids
+        ));
+    }
     if !p.coverage.iter().any(|c| c.observes_posts) {
         notes.push("no log source showed an outbound POST to Twilio: the logs given may not include the ones that send".to_string());
     }
@@ -968,18 +1003,16 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
 /// A copy of `r` with credentials scrubbed from every string and, when
 /// `redact`, phones and bodies masked.
 pub(crate) fn sanitize(r: &Report, redact: bool) -> Report {
-    let mut bodies = Vec::new();
-    for i in &r.incidents {
-        bodies.extend(i.body.iter().cloned());
-        bodies.extend(i.requests.iter().filter_map(|q| q.body.clone()));
-        bodies.extend(i.records.iter().filter_map(|q| q.body.clone()));
-    }
-    let s = Sanitizer::new(redact, bodies);
     let mut out = r.clone();
     out.redacted = redact;
-    let t = |v: &mut String| *v = s.text(v);
-    let ot = |v: &mut Option<String>| *v = s.opt_text(v);
     for i in &mut out.incidents {
+        // Each incident's own bodies are looked for in its own text.
+        let mut bodies: Vec<String> = i.body.iter().cloned().collect();
+        bodies.extend(i.requests.iter().filter_map(|q| q.body.clone()));
+        bodies.extend(i.records.iter().filter_map(|q| q.body.clone()));
+        let s = Sanitizer::new(redact, bodies);
+        let t = |v: &mut String| *v = s.text(v);
+        let ot = |v: &mut Option<String>| *v = s.opt_text(v);
         i.recipient = s.phone(&i.recipient);
         i.sids.iter_mut().for_each(t);
         t(&mut i.answer);
@@ -1029,6 +1062,8 @@ pub(crate) fn sanitize(r: &Report, redact: bool) -> Report {
             t(&mut qt.text);
         }
     }
+    let s = Sanitizer::new(redact, Vec::new());
+    let t = |v: &mut String| *v = s.text(v);
     for c in &mut out.clock_offsets {
         t(&mut c.host);
     }
