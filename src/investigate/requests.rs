@@ -25,6 +25,15 @@ const MS: i64 = 1_000_000;
 /// second; two seconds also absorbs a slow log write.
 pub(crate) const MERGE_TOLERANCE: i64 = 2 * SEC;
 
+/// Two observations that share a request or trace id are one POST at a
+/// larger distance than [`MERGE_TOLERANCE`]: the id says so, and only a
+/// clock we could not correct keeps them apart.
+pub(crate) const SHARED_ID_TOLERANCE: i64 = 30 * SEC;
+
+/// Offsets below this are latency, not clock skew, and are not applied
+/// before merging.
+const MIN_SKEW: i64 = SEC;
+
 /// How soon after a 5xx a helper library's own re-send follows (twilio-java
 /// waits 100 ms), with room for the request's own duration and logging.
 pub(crate) const RESEND_GAP: i64 = 1500 * MS;
@@ -126,6 +135,11 @@ pub(crate) struct Prepared<'a> {
     pub coverage: Vec<&'a SourceCoverage>,
     /// Requests sorted by (start, evidence).
     pub reqs: Vec<Req>,
+    /// Clock corrections (Twilio minus host, nanoseconds) learned from the
+    /// observations that carry a SID, applied before merging so that an app
+    /// whose clock is seconds off still pairs with the proxy's line of the
+    /// same POST. Only offsets of a second or more are kept.
+    pub pre_offsets: BTreeMap<String, i64>,
 }
 
 /// Is a record outbound (direction `outbound…` or unknown)?
@@ -222,7 +236,9 @@ pub(crate) fn interval_gap(a: (i64, i64), b: (i64, i64)) -> i64 {
 }
 
 /// Cost of treating two observations as one POST; `None` when they cannot be.
-fn merge_cost(a: &Attempt, b: &Attempt) -> Option<(u8, u8, i64)> {
+/// `off_a`/`off_b` correct each observation's clock (see
+/// [`Prepared::pre_offsets`]).
+fn merge_cost(a: &Attempt, b: &Attempt, off_a: i64, off_b: i64) -> Option<(u8, u8, i64)> {
     if same(&a.sid, &b.sid) == Some(false) {
         return None;
     }
@@ -230,7 +246,8 @@ fn merge_cost(a: &Attempt, b: &Attempt) -> Option<(u8, u8, i64)> {
     if rq == Some(false) {
         return None;
     }
-    let (ia, ib) = (interval(a), interval(b));
+    let shift = |(s, e): (i64, i64), o: i64| (s.saturating_add(o), e.saturating_add(o));
+    let (ia, ib) = (shift(interval(a), off_a), shift(interval(b), off_b));
     let gap = interval_gap(
         (ia.0 - slack(a), ia.1 + slack(a)),
         (ib.0 - slack(b), ib.1 + slack(b)),
@@ -245,11 +262,17 @@ fn merge_cost(a: &Attempt, b: &Attempt) -> Option<(u8, u8, i64)> {
     {
         return None;
     }
-    if gap > MERGE_TOLERANCE {
-        return None;
-    }
     let shared = same(&a.ids.request_id, &b.ids.request_id) == Some(true)
         || same(&a.ids.trace_id, &b.ids.trace_id) == Some(true);
+    if gap
+        > if shared {
+            SHARED_ID_TOLERANCE
+        } else {
+            MERGE_TOLERANCE
+        }
+    {
+        return None;
+    }
     Some((1, u8::from(!shared), gap))
 }
 
@@ -307,7 +330,9 @@ impl<'a> Prepared<'a> {
             repeated_sids,
             coverage,
             reqs: Vec::new(),
+            pre_offsets: BTreeMap::new(),
         };
+        p.pre_offsets = p.learn_pre_offsets();
         p.reqs = p.build_requests();
         mark_resends(&mut p.reqs);
         p
@@ -325,6 +350,45 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    fn learn_pre_offsets(&self) -> BTreeMap<String, i64> {
+        let created: BTreeMap<&str, i64> = self
+            .records
+            .iter()
+            .filter_map(|r| match r.best_time()? {
+                (s, true) => Some((r.sid.as_str(), s.nanos + s.precision.nanos() / 2)),
+                _ => None,
+            })
+            .collect();
+        let mut diffs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for a in &self.attempts {
+            let Some(c) = a.sid.as_deref().and_then(|s| created.get(s)) else {
+                continue;
+            };
+            let (s, e) = interval(a);
+            let mid = s / 2 + e / 2;
+            diffs.entry(self.clock_of(a)).or_default().push(c - mid);
+        }
+        diffs
+            .into_iter()
+            .filter_map(|(clock, mut v)| {
+                v.sort_unstable();
+                let m = *v.get(v.len() / 2)?;
+                (m.abs() >= MIN_SKEW).then_some((clock, m))
+            })
+            .collect()
+    }
+
+    fn pre_offset(&self, a: &Attempt) -> i64 {
+        self.pre_offsets
+            .get(&self.clock_of(a))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn cost(&self, a: &Attempt, b: &Attempt) -> Option<(u8, u8, i64)> {
+        merge_cost(a, b, self.pre_offset(a), self.pre_offset(b))
+    }
+
     /// Candidate pairs of observations that may be one POST: those whose
     /// widened intervals come within the tolerance (a sweep over the
     /// intervals sorted by start, so not every pair is compared), plus those
@@ -335,7 +399,11 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|a| {
                 let (s, e) = interval(a);
-                (s.saturating_sub(slack(a)), e.saturating_add(slack(a)))
+                let o = self.pre_offset(a);
+                (
+                    s.saturating_add(o).saturating_sub(slack(a)),
+                    e.saturating_add(o).saturating_add(slack(a)),
+                )
             })
             .collect();
         let mut order: Vec<usize> = (0..widened.len()).collect();
@@ -363,6 +431,12 @@ impl<'a> Prepared<'a> {
             if let Some(s) = a.ids.twilio_request_id.as_deref() {
                 by_id.entry((1, s)).or_default().push(i);
             }
+            if let Some(s) = a.ids.request_id.as_deref() {
+                by_id.entry((2, s)).or_default().push(i);
+            }
+            if let Some(s) = a.ids.trace_id.as_deref() {
+                by_id.entry((3, s)).or_default().push(i);
+            }
         }
         for group in by_id.values() {
             for (k, &i) in group.iter().enumerate() {
@@ -384,7 +458,7 @@ impl<'a> Prepared<'a> {
             if a.observer == b.observer && a.source == b.source {
                 continue;
             }
-            if let Some(c) = merge_cost(a, b) {
+            if let Some(c) = self.cost(a, b) {
                 pairs.push((c, i, j));
             }
         }
@@ -407,7 +481,7 @@ impl<'a> Prepared<'a> {
                     .all(|&y| match (self.attempts.get(x), self.attempts.get(y)) {
                         (Some(a), Some(b)) => {
                             !(a.observer == b.observer && a.source == b.source)
-                                && merge_cost(a, b).is_some()
+                                && self.cost(a, b).is_some()
                         }
                         _ => false,
                     })
@@ -445,13 +519,15 @@ impl<'a> Prepared<'a> {
                 .cmp(&(a.observer == Observer::App, &b.evidence))
         });
         let first = *parts.first()?;
-        // Time from the finest observation; on ties an access-log line
-        // (which marks the start or end of the POST itself) over an app
-        // record (written somewhere around the call).
+        // Time from an observation whose clock needed no correction, then
+        // the finest; on ties an access-log line (which marks the start or
+        // end of the POST itself) over an app record (written somewhere
+        // around the call).
         let timer = parts
             .iter()
             .min_by_key(|a| {
                 (
+                    self.pre_offset(a) != 0,
                     a.time.precision.nanos(),
                     a.time_anchor == TimeAnchor::LogRecord,
                     a.evidence.clone(),

@@ -76,7 +76,11 @@ fn evs_words(es: &[Evidence]) -> String {
 }
 
 fn gap_words(n: i64) -> String {
-    crate::time::human_duration(n.max(0))
+    if n < 1_000_000 {
+        // Within the logs' precision: do not pretend to know it was 0 ms.
+        return "moments".to_string();
+    }
+    crate::time::human_duration(n)
 }
 
 fn signed_ms(ms: i64) -> String {
