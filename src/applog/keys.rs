@@ -83,6 +83,8 @@ pub(crate) const LOGGER: &[&str] = &[
 pub(crate) const FUNCTION: &[&str] = &[
     "func",
     "funcName",
+    "func_name",
+    "code.function",
     "function",
     "log.origin.function",
     "source.function",
@@ -103,6 +105,7 @@ pub(crate) const FILE_LINE: &[(&str, &str)] = &[
     ("pathname", "lineno"),
     ("filename", "lineno"),
     ("filename", "line_number"),
+    ("module", "lineno"),
     ("source.fileName", "source.lineNumber"),
     ("Caller.FileName", "Caller.LineNumber"),
     ("file", "line"),
