@@ -162,3 +162,23 @@ fn output_file_and_exit_codes() {
     let bad = run(&["investigate", "--sid", "SMnope", "samples/logs"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn without_twilio_records_the_logs_alone_answer() {
+    let mut args = vec!["investigate", "--quiet", "--format", "json"];
+    args.extend(SAMPLE_GRAMMARS);
+    args.push("samples/logs");
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Every incident whose extra request succeeded (or timed out) shows up;
+    // the 502 re-send, the 429 and the records no log saw cannot.
+    let want: BTreeSet<Row> = expected(true)
+        .into_iter()
+        .filter(|(to, v, _)| v == "multiple_requests" && to != "+14155550105")
+        .collect();
+    assert_eq!(rows(&r), want);
+    assert_eq!(r["twilio_given"], false);
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("Twilio's records would make them firmer"), "{notes}");
+}

@@ -7,3 +7,4 @@ mod bad_input;
 mod extract_cli;
 mod formats_cli;
 mod investigate_cli;
+mod snapshots;
