@@ -12,6 +12,7 @@ use crate::cli::{
 use crate::extract::{self, Config, Extraction};
 use crate::input;
 use crate::investigate;
+use crate::mapfile;
 use crate::model::{Problem, Stamp};
 use crate::progress::Progress;
 use crate::twilio;
@@ -97,21 +98,65 @@ fn parse_to(v: &Option<String>, region: &str) -> Result<Option<String>, AppError
         .transpose()
 }
 
-/// Read and extract, with the catalog the user's grammars make.
-fn read_logs(read: &ReadArgs, err: &mut dyn Write) -> Result<(Extraction, Vec<Problem>), AppError> {
+/// What the reading commands read: the logs' yields (or map files').
+struct Read {
+    yields: Vec<extract::FileYield>,
+    problems: Vec<Problem>,
+    /// With `ids_only`: the ids pass 1 found (and the maps', and the extra ones).
+    ids: std::collections::BTreeSet<String>,
+}
+
+/// Read logs and map files: map files (recognised by content) are loaded,
+/// logs are extracted; ids carried by the maps' POSTs are searched for in
+/// the logs as well, with those of `extra_ids`.
+fn read_inputs(read: &ReadArgs, extra_ids: &[String], ids_only: bool) -> Result<Read, AppError> {
     let catalog = Catalog::with_user_files(&read.grammars)
         .map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
     let (sources, mut problems) = input::discover(&read.paths);
+    let (maps, logs): (Vec<input::Source>, Vec<input::Source>) =
+        sources.into_iter().partition(|s| mapfile::is_map(&s.path));
+    let mut yields = Vec::new();
+    for m in &maps {
+        let (y, p) = mapfile::read(&m.label, &m.path);
+        yields.extend(y);
+        problems.extend(p);
+    }
+    let mut ids = extract::ids_of(yields.iter().flat_map(|y| y.observations.iter()));
+    ids.extend(extra_ids.iter().cloned());
     let cfg = Config {
         max_line: read.max_line_length.max(1024),
         default_region: read.default_region.clone(),
     };
-    let total: u64 = sources.iter().map(|s| s.size).sum();
-    let progress = Progress::new(total, sources.len() as u64, !read.quiet);
+    let total: u64 = logs.iter().map(|s| s.size).sum();
+    let progress = Progress::new(total, logs.len() as u64, !read.quiet);
     let pool = pool(read.threads)?;
-    let ex = pool.install(|| extract::extract(&sources, &catalog, &cfg, &progress));
+    if ids_only {
+        let found = pool.install(|| extract::first_pass_ids(&logs, &catalog, &cfg, &progress));
+        ids.extend(found);
+        return Ok(Read {
+            yields,
+            problems,
+            ids,
+        });
+    }
+    let from_logs =
+        pool.install(|| extract::extract_yields(&logs, &catalog, &cfg, &progress, &ids));
+    yields.extend(from_logs);
+    Ok(Read {
+        yields,
+        problems,
+        ids,
+    })
+}
+
+/// Read and link.
+fn read_logs(read: &ReadArgs) -> Result<(Extraction, Vec<Problem>), AppError> {
+    let r = read_inputs(read, &[], false)?;
+    let ex = extract::assemble(r.yields);
+    let mut problems = r.problems;
     problems.extend(ex.problems.iter().cloned());
-    let _ = err;
+    problems.sort();
+    problems.dedup();
     Ok((ex, problems))
 }
 
@@ -181,10 +226,13 @@ fn status_for(problems: &[Problem], ex: &Extraction) -> i32 {
 }
 
 fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    if a.map || a.ids_only {
+        return run_map(a, out, err);
+    }
     let since = parse_time("--since", &a.since)?;
     let until = parse_time("--until", &a.until)?;
     let to = parse_to(&a.to, &a.read.default_region)?;
-    let (ex, problems) = read_logs(&a.read, err)?;
+    let (ex, problems) = read_logs(&a.read)?;
     let mut buf = Vec::new();
     let mut written = 0usize;
     for at in &ex.attempts {
@@ -211,6 +259,41 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     Ok(status)
 }
 
+/// `extract --map` and `extract --ids-only`: the map step of a sharded run.
+fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    let mut extra = Vec::new();
+    for f in &a.ids {
+        extra.extend(
+            mapfile::read_ids(f)
+                .map_err(|e| AppError::Usage(format!("--ids {f}: cannot read: {e}")))?,
+        );
+    }
+    let r = read_inputs(&a.read, &extra, a.ids_only)?;
+    let mut problems = r.problems.clone();
+    problems.extend(r.yields.iter().flat_map(|y| y.problems.iter().cloned()));
+    problems.sort();
+    problems.dedup();
+    let unparsed: u64 = r.yields.iter().map(|y| y.summary.unparsed_candidates).sum();
+    let mut buf = Vec::new();
+    if a.ids_only {
+        // Writing to a Vec cannot fail.
+        let _ = mapfile::write_ids(&r.ids, &mut buf);
+    } else {
+        mapfile::write(r.yields, &mut buf);
+    }
+    emit(&a.output, &buf, out)?;
+    if !a.read.quiet {
+        for p in problems.iter().take(20) {
+            let _ = writeln!(err, "sidtrace: {p}");
+        }
+    }
+    Ok(if problems.is_empty() && unparsed == 0 {
+        exit::OK
+    } else {
+        exit::INPUT_PROBLEMS
+    })
+}
+
 fn run_investigate(
     a: InvestigateArgs,
     out: &mut dyn Write,
@@ -235,7 +318,7 @@ fn run_investigate(
             )));
         }
     }
-    let (ex, mut problems) = read_logs(&a.read, err)?;
+    let (ex, mut problems) = read_logs(&a.read)?;
 
     // Twilio records.
     let mut records = Vec::new();

@@ -82,6 +82,24 @@ pub struct ExtractArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<String>,
+
+    /// The map step of a run across machines: write what each file
+    /// yielded (requests, outcomes, context, coverage, problems) as a map
+    /// file that `investigate` (or `extract`) accepts as input. See the
+    /// README, "Past one machine".
+    #[arg(long, conflicts_with_all = ["ids_only", "since", "until", "to"])]
+    pub map: bool,
+
+    /// Round one of a sharded run: print only the request, trace and job
+    /// ids the outbound POSTs carry, one a line.
+    #[arg(long, conflicts_with_all = ["since", "until", "to"])]
+    pub ids_only: bool,
+
+    /// Ids from other shards (`--ids-only` output) to search for too, so
+    /// that context in this shard is found for requests in others.
+    /// Repeatable.
+    #[arg(long = "ids", value_name = "FILE")]
+    pub ids: Vec<String>,
 }
 
 /// Report formats.

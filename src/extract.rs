@@ -64,7 +64,7 @@ impl Default for Config {
 }
 
 /// What one file held.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileSummary {
     /// Path as given.
     pub file: String,
@@ -121,8 +121,9 @@ impl Extraction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ObsKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObsKind {
     /// A request record: the call was made, outcome in another record.
     Request,
     /// A record with both the call and its outcome (or a proxy line).
@@ -131,14 +132,44 @@ enum ObsKind {
     Outcome,
 }
 
-#[derive(Debug, Clone)]
-struct Obs {
-    attempt: Attempt,
-    kind: ObsKind,
-    file: usize,
-    line: u64,
-    logger: Option<String>,
-    pid: Option<String>,
+/// One record of an outbound POST before linking: a request record, an
+/// outcome record, or both in one line.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Obs {
+    /// What the record says, as an attempt.
+    pub attempt: Attempt,
+    /// Request, outcome or both.
+    pub kind: ObsKind,
+    /// The file (path as given).
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// Logger, for linking id-less records by adjacency.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub logger: Option<String>,
+    /// Process id, for linking id-less records by adjacency.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pid: Option<String>,
+}
+
+/// What one file yielded, before records from all files are linked: the
+/// unit the map step (`extract --map`) ships between machines. Linking,
+/// coverage and everything after work from these alone, so reading the
+/// yields of shards gives the same result as reading the logs.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct FileYield {
+    /// The file's summary (its `file` is the path as given).
+    pub summary: FileSummary,
+    /// Dated sample lines for coverage: (unix nanos, line).
+    pub samples: Vec<(i64, u64)>,
+    /// Records of outbound POSTs (pass 1) and their outcomes (pass 2).
+    pub observations: Vec<Obs>,
+    /// Inbound requests and app records that share ids with POSTs.
+    pub context: Vec<ContextRecord>,
+    /// What could not be read.
+    pub problems: Vec<Problem>,
+    /// Raw text of the evidence lines: (line, text).
+    pub quotes: Vec<(u64, String)>,
 }
 
 #[derive(Default)]
@@ -152,16 +183,32 @@ struct Pass1 {
     attempt_lines: HashSet<u64>,
 }
 
-/// Run both passes over `sources`.
+/// Run both passes over `sources` and link the results.
 pub fn extract(
     sources: &[Source],
     catalog: &Catalog,
     cfg: &Config,
     progress: &Progress,
 ) -> Extraction {
+    assemble(extract_yields(
+        sources,
+        catalog,
+        cfg,
+        progress,
+        &BTreeSet::new(),
+    ))
+}
+
+/// Pass 1 over `sources`.
+fn pass1_all(
+    sources: &[Source],
+    catalog: &Catalog,
+    cfg: &Config,
+    progress: &Progress,
+) -> Vec<Pass1> {
     let total: u64 = sources.iter().map(|s| s.size).sum();
     progress.phase("reading", total);
-    let pass1: Vec<Pass1> = sources
+    sources
         .par_iter()
         .enumerate()
         .map(|(i, s)| {
@@ -169,20 +216,58 @@ pub fn extract(
             progress.file_done(p.obs.len() as u64);
             p
         })
-        .collect();
+        .collect()
+}
+
+/// The ids worth searching for in pass 2: those the request records of
+/// pass 1 carry (outcome records, found by pass 2, add none).
+pub fn ids_of<'a>(obs: impl IntoIterator<Item = &'a Obs>) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for o in obs.into_iter().filter(|o| o.kind != ObsKind::Outcome) {
+        for v in o.attempt.ids.values() {
+            if v.len() >= 6 {
+                ids.insert(v.to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// Pass 1 only: the ids the POSTs in `sources` carry. Round one of a
+/// sharded run: the union over all shards goes to every shard's
+/// `extract --map --ids`, so that a request in one shard finds its inbound
+/// request or job records in another.
+pub fn first_pass_ids(
+    sources: &[Source],
+    catalog: &Catalog,
+    cfg: &Config,
+    progress: &Progress,
+) -> BTreeSet<String> {
+    let pass1 = pass1_all(sources, catalog, cfg, progress);
+    progress.finish();
+    ids_of(pass1.iter().flat_map(|p| p.obs.iter()))
+}
+
+/// Both passes, without linking: one [`FileYield`] per source, in input
+/// order. `extra_ids` (from other shards) are searched for in pass 2 as
+/// well as the ids found here.
+pub fn extract_yields(
+    sources: &[Source],
+    catalog: &Catalog,
+    cfg: &Config,
+    progress: &Progress,
+    extra_ids: &BTreeSet<String>,
+) -> Vec<FileYield> {
+    let pass1 = pass1_all(sources, catalog, cfg, progress);
 
     // Ids to look for in pass 2.
-    let mut ids: BTreeSet<String> = BTreeSet::new();
-    let mut adjacency: HashMap<usize, Vec<u64>> = HashMap::new();
+    let mut ids = ids_of(pass1.iter().flat_map(|p| p.obs.iter()));
+    ids.extend(extra_ids.iter().cloned());
+    let mut adjacency: HashMap<&str, Vec<u64>> = HashMap::new();
     for p in &pass1 {
         for o in &p.obs {
-            for v in o.attempt.ids.values() {
-                if v.len() >= 6 {
-                    ids.insert(v.to_string());
-                }
-            }
             if o.kind == ObsKind::Request && o.attempt.ids.is_empty() {
-                adjacency.entry(o.file).or_default().push(o.line);
+                adjacency.entry(o.file.as_str()).or_default().push(o.line);
             }
         }
     }
@@ -194,11 +279,14 @@ pub fn extract(
     };
 
     let need_pass2: Vec<usize> = (0..sources.len())
-        .filter(|i| pass1[*i].parser.is_some() && (matcher.is_some() || adjacency.contains_key(i)))
+        .filter(|i| {
+            pass1[*i].parser.is_some()
+                && (matcher.is_some() || adjacency.contains_key(sources[*i].label.as_str()))
+        })
         .collect();
     let pass2_total: u64 = need_pass2.iter().map(|i| sources[*i].size).sum();
     progress.phase("linking", pass2_total);
-    let pass2: Vec<(usize, Pass2)> = need_pass2
+    let mut pass2: BTreeMap<usize, Pass2> = need_pass2
         .par_iter()
         .map(|&i| {
             let p = &pass1[i];
@@ -210,7 +298,10 @@ pub fn extract(
                 cfg,
                 matcher.as_ref(),
                 &ids,
-                adjacency.get(&i).map(|v| v.as_slice()).unwrap_or(&[]),
+                adjacency
+                    .get(sources[i].label.as_str())
+                    .map(|v| v.as_slice())
+                    .unwrap_or(&[]),
                 progress,
             );
             (i, out)
@@ -218,7 +309,26 @@ pub fn extract(
         .collect();
     progress.finish();
 
-    assemble(sources, pass1, pass2, cfg)
+    pass1
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut y = FileYield {
+                summary: p.summary,
+                samples: p.samples,
+                observations: p.obs,
+                context: Vec::new(),
+                problems: p.problems,
+                quotes: p.quotes,
+            };
+            if let Some(p2) = pass2.remove(&i) {
+                y.observations.extend(p2.outcomes);
+                y.context.extend(p2.context.into_iter().map(|c| c.0));
+                y.quotes.extend(p2.quotes);
+            }
+            y
+        })
+        .collect()
 }
 
 fn problem(file: &str, line: Option<u64>, message: impl Into<String>) -> Problem {
@@ -251,7 +361,7 @@ fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
 
 /// Pass 1 over one file.
 fn scan_file(
-    idx: usize,
+    _idx: usize,
     src: &Source,
     catalog: &Catalog,
     cfg: &Config,
@@ -285,7 +395,6 @@ fn scan_file(
     let mut cited_candidates = 0usize;
 
     let ctx = LineCtx {
-        idx,
         label: &src.label,
         source: &source_name,
         path_host: path_host.as_deref(),
@@ -458,7 +567,7 @@ struct Pass2 {
 /// after id-less request records.
 #[allow(clippy::too_many_arguments)]
 fn scan_ids(
-    idx: usize,
+    _idx: usize,
     src: &Source,
     p1: &Pass1,
     catalog: &Catalog,
@@ -479,7 +588,6 @@ fn scan_ids(
     let source_name = input::source_name(&src.label);
     let path_host = input::host_from_path(&src.label);
     let ctx = LineCtx {
-        idx,
         label: &src.label,
         source: &source_name,
         path_host: path_host.as_deref(),
@@ -597,7 +705,6 @@ fn first_addr(xff: &str) -> Option<String> {
 }
 
 struct LineCtx<'a> {
-    idx: usize,
     label: &'a str,
     source: &'a str,
     path_host: Option<&'a str>,
@@ -793,7 +900,7 @@ impl LineCtx<'_> {
                 evidence: vec![self.evidence(n)],
             },
             kind: ObsKind::Full,
-            file: self.idx,
+            file: self.label.to_string(),
             line: n,
             logger: None,
             pid: None,
@@ -876,7 +983,7 @@ impl LineCtx<'_> {
                 evidence: vec![self.evidence(n)],
             },
             kind,
-            file: self.idx,
+            file: self.label.to_string(),
             line: n,
             logger: r.code_path.logger.clone(),
             pid: r.pid.clone(),
@@ -923,35 +1030,34 @@ fn merge_into(a: &mut Attempt, o: &Attempt) {
     a.evidence.dedup();
 }
 
-fn assemble(
-    sources: &[Source],
-    pass1: Vec<Pass1>,
-    pass2: Vec<(usize, Pass2)>,
-    _cfg: &Config,
-) -> Extraction {
+/// Link the yields of every file (from this run or from map files) into
+/// attempts, context and coverage. The result does not depend on the order
+/// of the yields.
+pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
+    yields.sort_by(|a, b| a.summary.file.cmp(&b.summary.file));
     let mut ex = Extraction::default();
     let mut app_obs: Vec<Obs> = Vec::new();
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut samples: BTreeMap<String, Vec<(i64, Evidence)>> = BTreeMap::new();
     let mut source_meta: BTreeMap<String, SourceMeta> = BTreeMap::new();
-    let mut pass1 = pass1;
-    for (i, p) in pass1.iter_mut().enumerate() {
-        let label = &sources[i].label;
-        let sname = input::source_name(label);
+    let mut context_raw: Vec<ContextRecord> = Vec::new();
+    for y in yields {
+        let label = y.summary.file.clone();
+        let sname = input::source_name(&label);
         let meta = source_meta
             .entry(sname.clone())
             .or_insert_with(|| SourceMeta {
                 files: Vec::new(),
-                host: input::host_from_path(label),
-                format: p.summary.format.clone(),
+                host: input::host_from_path(&label),
+                format: y.summary.format.clone(),
                 observes_posts: false,
                 lines: 0,
             });
         meta.files.push(label.clone());
-        meta.observes_posts |= !p.obs.is_empty();
-        meta.lines += p.summary.lines;
+        meta.observes_posts |= y.observations.iter().any(|o| o.kind != ObsKind::Outcome);
+        meta.lines += y.summary.lines;
         let s = samples.entry(sname).or_default();
-        for (t, n) in &p.samples {
+        for (t, n) in &y.samples {
             s.push((
                 *t,
                 Evidence {
@@ -960,7 +1066,7 @@ fn assemble(
                 },
             ));
         }
-        for (n, q) in p.quotes.drain(..) {
+        for (n, q) in y.quotes {
             ex.quotes.insert(
                 Evidence {
                     file: label.clone(),
@@ -969,34 +1075,22 @@ fn assemble(
                 q,
             );
         }
-        for o in p.obs.drain(..) {
+        for o in y.observations {
             match o.attempt.observer {
                 Observer::EgressProxy => attempts.push(o.attempt),
                 Observer::App => app_obs.push(o),
             }
         }
-        ex.problems.append(&mut p.problems);
-        ex.files.push(std::mem::take(&mut p.summary));
+        context_raw.extend(y.context);
+        ex.problems.extend(y.problems);
+        ex.files.push(y.summary);
     }
-    let mut context_raw = Vec::new();
-    for (i, mut p2) in pass2 {
-        let label = &sources[i].label;
-        for (n, q) in p2.quotes.drain(..) {
-            ex.quotes.insert(
-                Evidence {
-                    file: label.clone(),
-                    line: n,
-                },
-                q,
-            );
-        }
-        app_obs.append(&mut p2.outcomes);
-        context_raw.append(&mut p2.context);
-    }
+    ex.problems.sort();
+    ex.problems.dedup();
 
     // Link app records into attempts, in time order.
     app_obs.sort_by(|a, b| {
-        (a.attempt.time.nanos, a.file, a.line).cmp(&(b.attempt.time.nanos, b.file, b.line))
+        (a.attempt.time.nanos, &a.file, a.line).cmp(&(b.attempt.time.nanos, &b.file, b.line))
     });
     // (attempt, still open, file, line, logger, pid)
     let mut linked: Vec<Linked> = Vec::new();
@@ -1049,37 +1143,33 @@ fn assemble(
     for o in unlinked_outcomes {
         // An outcome we could not tie to a call stays visible as context.
         let a = o.attempt;
-        context_raw.push((
-            ContextRecord {
-                kind: ContextKind::AppRecord,
-                time: a.time,
-                time_anchor: TimeAnchor::LogRecord,
-                source: a.source.clone(),
-                summary: match (&a.sid, a.status, &a.failure) {
-                    (Some(s), _, _) => format!("outcome record naming {s}"),
-                    (_, Some(st), _) => format!("outcome record with status {st}"),
-                    (_, _, Some(f)) => format!("failure record: {}", failure_text(f)),
-                    _ => "outcome record".into(),
-                },
-                status: a.status,
-                client_addr: None,
-                user_agent: a.user_agent.clone(),
-                host: a.host.clone(),
-                code_path: a.code_path.clone(),
-                ids: a.ids.clone(),
-                idempotency_token: None,
-                evidence: a.evidence.first().cloned().unwrap_or(Evidence {
-                    file: String::new(),
-                    line: 0,
-                }),
+        context_raw.push(ContextRecord {
+            kind: ContextKind::AppRecord,
+            time: a.time,
+            time_anchor: TimeAnchor::LogRecord,
+            source: a.source.clone(),
+            summary: match (&a.sid, a.status, &a.failure) {
+                (Some(s), _, _) => format!("outcome record naming {s}"),
+                (_, Some(st), _) => format!("outcome record with status {st}"),
+                (_, _, Some(f)) => format!("failure record: {}", failure_text(f)),
+                _ => "outcome record".into(),
             },
-            None,
-            None,
-        ));
+            status: a.status,
+            client_addr: None,
+            user_agent: a.user_agent.clone(),
+            host: a.host.clone(),
+            code_path: a.code_path.clone(),
+            ids: a.ids.clone(),
+            idempotency_token: None,
+            evidence: a.evidence.first().cloned().unwrap_or(Evidence {
+                file: String::new(),
+                line: 0,
+            }),
+        });
     }
     attempts.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
     ex.attempts = attempts;
-    let mut context: Vec<ContextRecord> = context_raw.into_iter().map(|c| c.0).collect();
+    let mut context: Vec<ContextRecord> = context_raw;
     context.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
     context.dedup_by(|a, b| a.evidence == b.evidence);
     ex.context = context;
@@ -1094,7 +1184,7 @@ fn assemble(
 
 /// An attempt being assembled: still open (waiting for its outcome), and
 /// where its request record was (file, line, logger, process).
-type Linked = (Attempt, bool, usize, u64, Option<String>, Option<String>);
+type Linked = (Attempt, bool, String, u64, Option<String>, Option<String>);
 
 /// A failure in words.
 pub fn failure_text(f: &Failure) -> &str {

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod extract;
 pub mod input;
 pub mod investigate;
+pub mod mapfile;
 pub mod model;
 pub mod phone;
 pub mod progress;

@@ -180,5 +180,8 @@ fn without_twilio_records_the_logs_alone_answer() {
     assert_eq!(rows(&r), want);
     assert_eq!(r["twilio_given"], false);
     let notes = r["notes"].to_string();
-    assert!(notes.contains("Twilio's records would make them firmer"), "{notes}");
+    assert!(
+        notes.contains("Twilio's records would make them firmer"),
+        "{notes}"
+    );
 }

@@ -7,4 +7,5 @@ mod bad_input;
 mod extract_cli;
 mod formats_cli;
 mod investigate_cli;
+mod sharding;
 mod snapshots;

@@ -20,7 +20,8 @@ fn check(name: &str, args: &[&str]) {
         fs::write(&path, &got).unwrap();
         return;
     }
-    let want = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing: run with UPDATE_SNAPSHOTS=1", path.display()));
+    let want = fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with UPDATE_SNAPSHOTS=1", path.display()));
     if got != want {
         let first = got
             .lines()
@@ -53,5 +54,8 @@ fn complaint_text_report() {
 
 #[test]
 fn complaint_markdown_report() {
-    check("complaint-0104.md", &["--to", "(415) 555-0104", "--format", "markdown"]);
+    check(
+        "complaint-0104.md",
+        &["--to", "(415) 555-0104", "--format", "markdown"],
+    );
 }

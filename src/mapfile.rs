@@ -1,0 +1,105 @@
+//! The map step's output: `sidtrace extract --map` writes what each file
+//! yielded before linking, so that extraction can run on many machines and
+//! `investigate` can join the pieces as if it had read the logs itself.
+//!
+//! Format: JSON Lines. The first line is [`HEADER`]; every other line is one
+//! [`FileYield`]. Map files may be compressed like any input.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use crate::extract::FileYield;
+use crate::input;
+use crate::model::Problem;
+
+/// The first line of a map file.
+pub const HEADER: &str = r#"{"sidtrace_map":1}"#;
+
+/// Is the file at `path` a map file (looked at by content)?
+pub fn is_map(path: &Path) -> bool {
+    let Ok((r, _)) = input::open(path) else {
+        return false;
+    };
+    let mut first = Vec::new();
+    let mut r = BufReader::new(r.take(64));
+    if r.read_until(b'\n', &mut first).is_err() {
+        return false;
+    }
+    first.trim_ascii() == HEADER.as_bytes()
+}
+
+/// Write yields as a map file, sorted by file so the output is the same
+/// whatever the thread count or input order.
+pub fn write(mut yields: Vec<FileYield>, out: &mut Vec<u8>) {
+    yields.sort_by(|a, b| a.summary.file.cmp(&b.summary.file));
+    out.extend_from_slice(HEADER.as_bytes());
+    out.push(b'\n');
+    for y in &yields {
+        // Plain data: serialising it cannot fail.
+        if serde_json::to_writer(&mut *out, y).is_ok() {
+            out.push(b'\n');
+        }
+    }
+}
+
+/// Read a map file; lines that cannot be read are problems naming the line.
+pub fn read(label: &str, path: &Path) -> (Vec<FileYield>, Vec<Problem>) {
+    let mut yields = Vec::new();
+    let mut problems = Vec::new();
+    let reader = match input::open(path) {
+        Ok((r, _)) => r,
+        Err(e) => {
+            problems.push(Problem {
+                file: label.to_string(),
+                line: None,
+                message: format!("cannot read map file: {e}"),
+            });
+            return (yields, problems);
+        }
+    };
+    let end = input::walk_lines(reader, usize::MAX / 2, |n, line| {
+        // Concatenated map files repeat the header: skip it wherever it is.
+        let t = line.trim_ascii();
+        if t.is_empty() || t == HEADER.as_bytes() {
+            return;
+        }
+        match serde_json::from_slice::<FileYield>(line) {
+            Ok(y) => yields.push(y),
+            Err(e) => problems.push(Problem {
+                file: label.to_string(),
+                line: Some(n),
+                message: format!("not a map record: {e}"),
+            }),
+        }
+    });
+    if let Some(e) = end.error {
+        problems.push(Problem {
+            file: label.to_string(),
+            line: Some(end.lines + 1),
+            message: e,
+        });
+    }
+    (yields, problems)
+}
+
+/// Read id lists (`extract --ids-only` output): one id a line, `#` comments.
+pub fn read_ids(path: &str) -> io::Result<Vec<String>> {
+    let bytes = input::read_all(Path::new(path))?;
+    Ok(String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
+}
+
+/// Write ids one a line.
+pub fn write_ids<'a>(
+    ids: impl IntoIterator<Item = &'a String>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for id in ids {
+        writeln!(out, "{id}")?;
+    }
+    Ok(())
+}
