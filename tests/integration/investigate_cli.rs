@@ -185,3 +185,42 @@ fn without_twilio_records_the_logs_alone_answer() {
         "{notes}"
     );
 }
+
+#[test]
+fn sid_and_time_bounds_pick_incidents() {
+    let scan = report(&[]);
+    let inc = scan["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["recipient"] == "+14155550103")
+        .unwrap()
+        .clone();
+    let sid = inc["sids"][1].as_str().unwrap().to_string();
+    let r = report(&["--sid", &sid]);
+    assert_eq!(
+        rows(&r),
+        BTreeSet::from([(
+            "+14155550103".into(),
+            "multiple_requests".into(),
+            "duplicate_job".into()
+        )])
+    );
+
+    // Only the incidents between 16:00 and 17:00 UTC.
+    let r = report(&[
+        "--since",
+        "2026-11-20T16:00:00Z",
+        "--until",
+        "2026-11-20T17:00:00Z",
+    ]);
+    let got: BTreeSet<String> = rows(&r).into_iter().map(|(to, ..)| to).collect();
+    assert_eq!(
+        got,
+        BTreeSet::from([
+            "+14155550105".to_string(),
+            "+14155550106".into(),
+            "+14155550107".into()
+        ])
+    );
+}
