@@ -287,3 +287,41 @@ fn standard_input_is_read_with_dash() {
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0]["evidence"][0]["file"], "-");
 }
+
+#[test]
+fn a_grammar_file_maps_a_sites_own_json_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("acme.toml"),
+        r#"
+[[json]]
+name = "acme"
+[json.keys]
+time = ["when"]
+request_id = ["ctx.rid"]
+url = ["call.target"]
+method = ["call.verb"]
+to = ["call.dest"]
+sid = ["result.ref"]
+status = ["result.code"]
+"#,
+    )
+    .unwrap();
+    let url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCT}/Messages.json");
+    let lines = [
+        format!(r#"{{"when":"2026-11-20T14:00:00.250Z","what":"calling twilio","ctx":{{"rid":"rid-000042"}},"call":{{"verb":"POST","target":"{url}","dest":"415-555-0134"}}}}"#),
+        format!(r#"{{"when":"2026-11-20T14:00:00.700Z","what":"twilio answered","ctx":{{"rid":"rid-000042"}},"result":{{"code":201,"ref":"{SID1}"}}}}"#),
+    ];
+    fs::write(dir.path().join("acme.log"), lines.join("\n") + "\n").unwrap();
+    let out = run_in(dir.path(), &["extract", "--quiet", "--grammar", "acme.toml", "acme.log"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let attempts = json_lines(&stdout(&out));
+    assert_eq!(attempts.len(), 1, "{attempts:#?}");
+    let a = &attempts[0];
+    assert_eq!(a["recipient"], "+14155550134");
+    assert_eq!(a["sid"], SID1);
+    assert_eq!(a["status"], 201);
+    assert_eq!(a["ids"]["request_id"], "rid-000042");
+    assert_eq!(a["time"]["nanos"], 1_795_183_200_250_000_000i64);
+    assert_eq!(a["evidence"].as_array().unwrap().len(), 2);
+}
