@@ -224,3 +224,16 @@ fn sid_and_time_bounds_pick_incidents() {
         ])
     );
 }
+
+#[test]
+fn either_twilio_export_alone_gives_the_same_answers() {
+    for export in ["samples/twilio/messages-console-export.csv", "samples/twilio/export_2026-11-20.json.gz"] {
+        let mut args = vec!["investigate", "--quiet", "--format", "json", "--twilio", export];
+        args.extend(SAMPLE_GRAMMARS);
+        args.push("samples/logs");
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{export}: {}", stderr(&out));
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows(&r), expected(true), "{export}");
+    }
+}
