@@ -6,4 +6,5 @@ mod util;
 mod bad_input;
 mod extract_cli;
 mod formats_cli;
+mod hostile;
 mod investigate_cli;
