@@ -445,3 +445,358 @@ fn a_last_line_without_newline_in_a_gzip_file() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(lines_of(&out, "a.log.gz"), vec![1, 2, 3]);
 }
+
+// ---------------------------------------------------------------- escapes
+
+#[test]
+fn nginx_hex_escapes_in_the_request_line_and_user_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let esc = format!(
+        "10.0.0.5 - - [20/Nov/2026:14:00:02 +0000] \"POST /2010-04-01/Accounts/{ACCT}/Messages.json?To=%2B14155550134&x=\\x22q\\x22 HTTP/1.1\" 201 812 \"-\" \"twilio-python/9.3.7 \\x22quoted\\x22 caf\\xC3\\xA9\""
+    );
+    write(
+        dir.path(),
+        "a.log",
+        format!("{}{esc}\n{}", posts(0..2), posts(3..4)),
+    );
+    let out = run_in(dir.path(), &["extract", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(lines_of(&out, "a.log"), vec![1, 2, 3, 4]);
+    let a = json_lines(&stdout(&out));
+    let third = a.iter().find(|a| a["evidence"][0]["line"] == 3).unwrap();
+    assert_eq!(third["library"], "twilio-python/9.3.7");
+    assert_eq!(third["recipient"], "+14155550134");
+    let ua = third["user_agent"].as_str().unwrap();
+    assert!(ua.contains("\"quoted\""), "{ua}");
+}
+
+#[test]
+fn apache_backslash_quotes_in_the_request_line_and_user_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let esc = apache_line(2, "twilio-java/10.1.0 (\\\"quoted\\\") Java/17")
+        .replace(" HTTP/1.1", "&q=\\\"x\\\" HTTP/1.1");
+    write(
+        dir.path(),
+        "a.log",
+        format!("{}\n{esc}\n{}\n", apache_line(1, UA), apache_line(3, UA)),
+    );
+    let out = run_in(dir.path(), &["extract", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(lines_of(&out, "a.log"), vec![1, 2, 3]);
+    let a = json_lines(&stdout(&out));
+    let second = a.iter().find(|a| a["evidence"][0]["line"] == 2).unwrap();
+    assert_eq!(second["library"], "twilio-java/10.1.0");
+    assert!(
+        second["user_agent"]
+            .as_str()
+            .unwrap()
+            .contains("(\"quoted\")"),
+        "{second}"
+    );
+}
+
+#[test]
+fn tls_handshakes_dash_request_lines_and_status_000_are_lines_like_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = [
+        "203.0.113.9 - - [20/Nov/2026:14:00:02 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03\" 400 157 \"-\" \"-\"",
+        "203.0.113.9 - - [20/Nov/2026:14:00:03 +0000] \"-\" 400 0 \"-\" \"-\"",
+        "203.0.113.9 - - [20/Nov/2026:14:00:04 +0000] \"GET / HTTP/1.1\" 000 0 \"-\" \"-\"",
+    ];
+    let zero = post(5, "%2B14155550134").replace("\" 201 812", "\" 000 0");
+    let text = format!(
+        "{}{}\n{zero}\n{}",
+        posts(0..2),
+        junk.join("\n"),
+        posts(6..7)
+    );
+    write(dir.path(), "a.log", text);
+    let out = run_in(dir.path(), &["extract", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 line(s) not parsed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(lines_of(&out, "a.log"), vec![1, 2, 6, 7]);
+    let a = json_lines(&stdout(&out));
+    let z = a.iter().find(|a| a["evidence"][0]["line"] == 6).unwrap();
+    assert!(
+        z["failure"].is_object(),
+        "a 000 is a request without a response: {z}"
+    );
+}
+
+// ---------------------------------------------------------------- JSON
+
+#[test]
+fn a_json_record_cut_off_mid_string_is_cited_and_its_neighbours_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = json_line(2, "");
+    let cut = &cut[..cut.find("Hello").unwrap() + 3];
+    write(
+        dir.path(),
+        "app.log",
+        format!("{}\n{cut}\n{}\n", json_line(1, ""), json_line(3, "")),
+    );
+    let out = run_in(dir.path(), &["extract", "app.log"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("app.log:2:"), "{}", stderr(&out));
+    assert_eq!(lines_of(&out, "app.log"), vec![1, 3]);
+}
+
+#[test]
+fn pretty_printed_json_is_reported_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json_line(1, "")).unwrap();
+    write(
+        dir.path(),
+        "pretty.log",
+        serde_json::to_string_pretty(&v).unwrap() + "\n",
+    );
+    write(dir.path(), "good.log", posts(0..1));
+    let out = run_in(dir.path(), &["extract", "pretty.log", "good.log"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("pretty.log"), "{err}");
+    assert!(
+        err.contains("1 of them mention Messages.json") || err.contains("pretty.log:"),
+        "{err}"
+    );
+    assert_eq!(lines_of(&out, "good.log"), vec![1]);
+}
+
+#[test]
+fn a_prefix_before_the_json_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "caddy  | {}\ncaddy  | {}\n",
+        json_line(1, ""),
+        json_line(2, "")
+    );
+    write(dir.path(), "compose.log", text);
+    let out = run_in(dir.path(), &["extract", "compose.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(lines_of(&out, "compose.log"), vec![1, 2]);
+}
+
+#[test]
+fn wrong_types_duplicate_keys_and_deep_nesting_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!(",\"ctx\":{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let lines = [
+        json_line(1, ""),
+        json_line(2, ",\"status\":\"201\",\"pid\":[1],\"level\":30"),
+        json_line(3, ",\"logger\":{\"name\":7},\"caller\":false"),
+        json_line(4, ",\"to\":\"+14155550199\""),
+        json_line(5, &deep),
+        json_line(6, ",\"time\":null,\"ts\":1795183206.5"),
+        json_line(7, ""),
+    ];
+    write(dir.path(), "app.log", lines.join("\n") + "\n");
+    let out = run_in(dir.path(), &["extract", "-j", "1", "app.log"]);
+    let err = stderr(&out);
+    assert!(code(&out) == 0 || code(&out) == 3, "{err}");
+    let read = lines_of(&out, "app.log");
+    for n in 1..=7u64 {
+        assert!(
+            read.contains(&n) || err.contains(&format!("app.log:{n}:")),
+            "line {n} read or cited: {read:?}\n{err}"
+        );
+    }
+    assert!(read.contains(&1) && read.contains(&7));
+    // Duplicate keys: one value wins, the same on every run.
+    let a = json_lines(&stdout(&out));
+    if let Some(dup) = a.iter().find(|a| a["evidence"][0]["line"] == 4) {
+        let to = dup["recipient"].as_str().unwrap();
+        assert!(to == "+14155550134" || to == "+14155550199", "{to}");
+    }
+}
+
+// ---------------------------------------------------------------- Twilio exports
+
+const SID_A: &str = "SM0123456789abcdef0123456789abcd01";
+const SID_B: &str = "SM0123456789abcdef0123456789abcd02";
+
+/// Run a complaint investigation of +14155550134 with `export` as the
+/// Twilio file next to a log of one POST; the records the report lists as
+/// (sid, date_sent, body, line).
+fn records_read(name: &str, export: &[u8]) -> (Output, Vec<(String, String, String, u64)>) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), name, export);
+    write(dir.path(), "a.log", posts(0..1));
+    let out = run_in(
+        dir.path(),
+        &[
+            "investigate",
+            "--format",
+            "json",
+            "--twilio",
+            name,
+            "--to",
+            "+14155550134",
+            "a.log",
+        ],
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let recs = r["incidents"][0]["records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|x| {
+            (
+                x["sid"].as_str().unwrap_or("").to_string(),
+                x["date_sent"].as_str().unwrap_or("").to_string(),
+                x["body"].as_str().unwrap_or("").to_string(),
+                x["evidence"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    (out, recs)
+}
+
+fn rec(sid: &str, date: &str, body: &str, line: u64) -> (String, String, String, u64) {
+    (sid.into(), date.into(), body.into(), line)
+}
+
+#[test]
+fn twilio_csv_reordered_extra_columns_trailing_empty_column_bom_and_quoted_newlines() {
+    let csv = format!(
+        "\u{feff}Status,Sid,Body,Note,To,From,SentDate,\n\
+         delivered,{SID_A},\"Hello\nthere, \"\"you\"\"\",x,+14155550134,+14155552345,\"Fri, 20 Nov 2026 14:00:00 +0000\",\n\
+         delivered,{SID_B},\"Hello\nthere, \"\"you\"\"\",y,+14155550134,+14155552345,\"Fri, 20 Nov 2026 14:00:30 +0000\",\n"
+    );
+    let (out, recs) = records_read("messages.csv", csv.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let body = "Hello\nthere, \"you\"";
+    assert_eq!(
+        recs,
+        vec![
+            rec(SID_A, "2026-11-20T14:00:00Z", body, 2),
+            rec(SID_B, "2026-11-20T14:00:30Z", body, 4)
+        ]
+    );
+}
+
+#[test]
+fn twilio_csv_with_missing_columns() {
+    let csv = format!(
+        "Sid,To,SentDate\n{SID_A},+14155550134,\"Fri, 20 Nov 2026 14:00:00 +0000\"\n{SID_B},+14155550134,\"Fri, 20 Nov 2026 14:00:30 +0000\"\n"
+    );
+    let (out, recs) = records_read("messages.csv", csv.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        recs,
+        vec![
+            rec(SID_A, "2026-11-20T14:00:00Z", "", 2),
+            rec(SID_B, "2026-11-20T14:00:30Z", "", 3)
+        ]
+    );
+}
+
+#[test]
+fn twilio_csv_after_a_spreadsheet_resave() {
+    // Every field quoted, CRLF, dates rewritten in the spreadsheet's way.
+    let csv = format!(
+        "\"From\",\"To\",\"Body\",\"Status\",\"SentDate\",\"Sid\"\r\n\
+         \"+14155552345\",\"+14155550134\",\"Hi\",\"delivered\",\"2026-11-20 14:00:00\",\"{SID_A}\"\r\n\
+         \"+14155552345\",\"+14155550134\",\"Hi\",\"delivered\",\"11/20/2026 14:00:30\",\"{SID_B}\"\r\n"
+    );
+    let (out, recs) = records_read("messages.csv", csv.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        recs,
+        vec![
+            rec(SID_A, "2026-11-20T14:00:00Z", "Hi", 2),
+            rec(SID_B, "2026-11-20T14:00:30Z", "Hi", 3)
+        ]
+    );
+}
+
+#[test]
+fn twilio_api_page_with_nulls_and_numbers_as_strings() {
+    let page = format!(
+        r#"{{"messages":[
+{{"sid":"{SID_A}","to":"+14155550134","from":"+14155552345","body":"Hi","status":"delivered","direction":"outbound-api","date_created":"Fri, 20 Nov 2026 14:00:00 +0000","date_sent":null,"num_segments":"1","price":null,"error_code":"30003","error_message":null}},
+{{"sid":"{SID_B}","to":"+14155550134","from":null,"body":null,"status":"sent","direction":"outbound-api","date_created":"Fri, 20 Nov 2026 14:00:30 +0000","date_sent":"Fri, 20 Nov 2026 14:00:31 +0000","num_segments":1,"price":"-0.0079","error_code":null}}
+],"page":0,"page_size":50,"next_page_uri":null}}"#
+    );
+    let (out, recs) = records_read("page.json", page.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sids: Vec<&str> = recs.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(sids, vec![SID_A, SID_B]);
+    assert_eq!(recs[1].1, "2026-11-20T14:00:31Z");
+}
+
+#[test]
+fn a_twilio_csv_row_that_cannot_be_read_is_cited_and_the_others_kept() {
+    let csv = format!(
+        "Sid,To,SentDate,Body\n{SID_A},+14155550134,\"Fri, 20 Nov 2026 14:00:00 +0000\",a\nnot-a-sid,+14155550134,yesterday,a\n{SID_B},+14155550134,\"Fri, 20 Nov 2026 14:00:30 +0000\",a\n"
+    );
+    let (out, recs) = records_read("messages.csv", csv.as_bytes());
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("messages.csv:3"), "{}", stderr(&out));
+    let lines: Vec<u64> = recs.iter().map(|r| r.3).collect();
+    assert_eq!(lines, vec![2, 4]);
+}
+
+// ---------------------------------------------------------------- dates
+
+#[test]
+fn dst_changes_year_boundaries_odd_offsets_and_leap_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |stamp: &str| {
+        format!(
+            "10.0.0.5 - - [{stamp}] \"POST /2010-04-01/Accounts/{ACCT}/Messages.json?To=%2B14155550134 HTTP/1.1\" 201 812 \"-\" \"{UA}\""
+        )
+    };
+    // (local stamp, the instant in UTC)
+    let cases = [
+        ("01/Nov/2026:01:59:59 -0400", "2026-11-01T05:59:59Z"),
+        ("01/Nov/2026:01:00:01 -0500", "2026-11-01T06:00:01Z"),
+        ("08/Mar/2026:01:59:59 -0500", "2026-03-08T06:59:59Z"),
+        ("08/Mar/2026:03:00:00 -0400", "2026-03-08T07:00:00Z"),
+        ("31/Dec/2026:23:59:59 +0000", "2026-12-31T23:59:59Z"),
+        ("01/Jan/2027:00:00:01 +0000", "2027-01-01T00:00:01Z"),
+        ("01/Jan/2027:05:30:02 +0530", "2027-01-01T00:00:02Z"),
+        ("01/Jan/2027:03:45:03 +0345", "2027-01-01T00:00:03Z"),
+        ("31/Dec/2016:23:59:60 +0000", "2017-01-01T00:00:00Z"),
+    ];
+    let text: String = cases.iter().map(|(s, _)| at(s) + "\n").collect();
+    write(dir.path(), "a.log", text);
+    let out = run_in(dir.path(), &["extract", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let got: Vec<(u64, i64)> = json_lines(&stdout(&out))
+        .iter()
+        .map(|a| {
+            (
+                a["evidence"][0]["line"].as_u64().unwrap(),
+                a["time"]["nanos"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), cases.len(), "{got:?}");
+    for (i, (stamp, utc)) in cases.iter().enumerate() {
+        let want = chrono::DateTime::parse_from_rfc3339(utc)
+            .unwrap()
+            .timestamp_nanos_opt()
+            .unwrap();
+        let line = i as u64 + 1;
+        let (_, nanos) = got.iter().find(|(l, _)| *l == line).unwrap();
+        // A leap second is read as the last instant of its minute or the
+        // first of the next: never dropped, never a day off.
+        let slack = if stamp.contains(":60 ") {
+            1_000_000_000
+        } else {
+            0
+        };
+        assert!((nanos - want).abs() <= slack, "{stamp}: {nanos} vs {want}");
+    }
+    // Output is in time order, so the year boundary sorts right.
+    let times: Vec<i64> = got.iter().map(|g| g.1).collect();
+    let mut sorted = times.clone();
+    sorted.sort_unstable();
+    assert_eq!(times, sorted);
+}
