@@ -800,3 +800,446 @@ fn dst_changes_year_boundaries_odd_offsets_and_leap_seconds() {
     sorted.sort_unstable();
     assert_eq!(times, sorted);
 }
+
+// ---------------------------------------------------------------- the file system
+
+#[test]
+fn unreadable_files_symlink_loops_and_fifos_inside_a_directory() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    write(&logs, "a-good.log", posts(0..2));
+    write(&logs, "b-locked.log", posts(2..3));
+    let locked = logs.join("b-locked.log");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    // root reads anything: then the file is simply read.
+    let still_readable = fs::read(&locked).is_ok();
+    symlink("c-loop", logs.join("c-loop")).unwrap();
+    fs::create_dir(logs.join("d-sub")).unwrap();
+    symlink("..", logs.join("d-sub/up")).unwrap();
+    let fifo = logs.join("e-fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let out = run_in(dir.path(), &["extract", "logs"]);
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 3, "{err}");
+    assert_eq!(lines_of(&out, "logs/a-good.log"), vec![1, 2]);
+    if still_readable {
+        assert_eq!(lines_of(&out, "logs/b-locked.log"), vec![1]);
+    } else {
+        assert!(err.contains("logs/b-locked.log: cannot open"), "{err}");
+    }
+    assert!(
+        err.contains("logs/c-loop: broken or looping symbolic link"),
+        "{err}"
+    );
+    assert!(err.contains("logs/d-sub/up: symbolic link loop"), "{err}");
+    if made {
+        assert!(
+            err.contains("logs/e-fifo: not a regular file"),
+            "a FIFO in a directory is skipped, not waited on: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_file_still_being_appended_to_is_read_up_to_where_it_was() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.log");
+    fs::write(&path, posts(0..500)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+            let mut i = 500u32;
+            while !stop.load(Ordering::Relaxed) && i < 200_000 {
+                f.write_all((post(i % 3600, "%2B14155550134") + "\n").as_bytes())
+                    .unwrap();
+                i += 1;
+                if i % 50 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        })
+    };
+    let out = run_in(dir.path(), &["extract", "-j", "1", "live.log"]);
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let err = stderr(&out);
+    // A line cut by the writer mid-write may be counted as not parsed.
+    assert!(code(&out) == 0 || code(&out) == 3, "{err}");
+    let read = lines_of(&out, "live.log");
+    assert!(read.len() >= 500, "{}", read.len());
+    assert_eq!(read[..500], (1..=500).collect::<Vec<_>>()[..]);
+    let counted: u64 = err
+        .split(" line(s);")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("line count in {err}"));
+    assert!(
+        counted >= read.len() as u64,
+        "{counted} lines, {} posts",
+        read.len()
+    );
+}
+
+// ---------------------------------------------------------------- counting
+
+#[test]
+fn unparsed_lines_are_counted_per_file_and_format_in_every_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}junk one\n{}junk POST /2010-04-01/Accounts/{ACCT}/Messages.json two\n{}junk three\n",
+        posts(0..1),
+        posts(1..2),
+        posts(2..3)
+    );
+    write(dir.path(), "x.log", text);
+    // nginx and Apache write `combined` alike: either may be named.
+    let note = |s: &str| {
+        ["nginx:combined", "apache:combined"].iter().any(|f| {
+            s.contains(&format!(
+                "x.log: 3 line(s) not parsed as {f}, 1 of them mention Messages.json; first at line(s) 2, 4, 6"
+            ))
+        })
+    };
+    let out = run_in(dir.path(), &["extract", "x.log"]);
+    assert_eq!(code(&out), 3);
+    assert!(note(&stderr(&out)), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("x.log:4: candidate line (mentions Messages.json) not parsed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(lines_of(&out, "x.log"), vec![1, 3, 5]);
+    for format in ["text", "markdown", "json"] {
+        let out = run_in(
+            dir.path(),
+            &[
+                "investigate",
+                "-q",
+                "--format",
+                format,
+                "--to",
+                "+14155550134",
+                "x.log",
+            ],
+        );
+        assert_eq!(code(&out), 3, "{format}: {}", stderr(&out));
+        let shown = if format == "json" {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["inputs"]["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}: {}\n",
+                        p["file"].as_str().unwrap(),
+                        p["message"].as_str().unwrap()
+                    )
+                })
+                .collect()
+        } else {
+            stdout(&out)
+        };
+        assert!(note(&shown), "{format}: {shown}");
+    }
+}
+
+// ---------------------------------------------------------------- faults
+
+#[test]
+fn a_closed_pipe_on_standard_output_ends_quietly_with_success() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.log", posts(0..3600).repeat(4));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sidtrace"))
+        .args(["extract", "a.log"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut first = String::new();
+        let mut r = BufReader::new(child.stdout.take().unwrap());
+        r.read_line(&mut first).unwrap();
+        assert!(first.contains("Messages.json"), "{first}");
+        // `head -1`: the reader goes away.
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(!err.to_lowercase().contains("pipe"), "{err}");
+    assert!(!err.contains("cannot write"), "{err}");
+}
+
+fn tmp_leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_leaves_no_partial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = String::new();
+    for day in 10..20 {
+        big += &posts(0..3600).replace("20/Nov/2026", &format!("{day}/Nov/2026"));
+    }
+    write(dir.path(), "big.log", &big);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sidtrace"))
+        .args([
+            "investigate",
+            "-j",
+            "1",
+            "--format",
+            "markdown",
+            "-o",
+            "out.md",
+            "big.log",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    let report = dir.path().join("out.md");
+    match code(&out) {
+        130 => {
+            assert!(err.contains("sidtrace: interrupted"), "{err}");
+            assert!(!report.exists(), "no partial report");
+        }
+        // The run finished before the signal: the report is whole.
+        0 | 3 => {
+            let text = fs::read_to_string(&report).unwrap();
+            assert!(text.starts_with("# sidtrace"), "{text}");
+            assert!(text.contains("Inputs: 1 file(s), 36000 line(s)"), "{text}");
+        }
+        other => panic!("exit {other}: {err}"),
+    }
+    assert!(tmp_leftovers(dir.path()).is_empty());
+    assert_eq!(fs::read_to_string(dir.path().join("big.log")).unwrap(), big);
+}
+
+#[test]
+fn inputs_are_never_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "logs/a.log", posts(0..5));
+    write(dir.path(), "logs/b.log.gz", gzip(posts(5..9).as_bytes()));
+    write(
+        dir.path(),
+        "twilio.csv",
+        format!("Sid,To,SentDate\n{SID_A},+14155550134,\"Fri, 20 Nov 2026 14:00:00 +0000\"\n"),
+    );
+    let files = ["logs/a.log", "logs/b.log.gz", "twilio.csv"];
+    let snapshot = || -> Vec<(Vec<u8>, std::time::SystemTime, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        files
+            .iter()
+            .map(|f| {
+                let p = dir.path().join(f);
+                let m = fs::metadata(&p).unwrap();
+                (
+                    fs::read(&p).unwrap(),
+                    m.modified().unwrap(),
+                    m.permissions().mode(),
+                )
+            })
+            .collect()
+    };
+    let before = snapshot();
+    let entries = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let listing = (entries(dir.path()), entries(&dir.path().join("logs")));
+    for args in [
+        vec!["extract", "logs"],
+        vec!["investigate", "--twilio", "twilio.csv", "logs"],
+        vec!["formats", "check", "logs"],
+    ] {
+        let out = run_in(dir.path(), &args);
+        assert!(code(&out) <= 3, "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(snapshot(), before);
+    assert_eq!(
+        (entries(dir.path()), entries(&dir.path().join("logs"))),
+        listing
+    );
+}
+
+// ---------------------------------------------------------------- secrets
+
+const BASIC: &str = "QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjpzM2NyZXQ=";
+const KEY_SECRET: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
+const AUTH_TOKEN: &str = "deadbeefdeadbeefdeadbeefdeadbeef";
+const URL_PASSWORD: &str = "hunter2pass";
+const ACCT_TOKEN: &str = "0badc0de0badc0de0badc0de0badc0de";
+
+#[test]
+fn no_output_ever_prints_a_credential_a_log_line_carried() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = egress_grammar(dir.path());
+    let key = "SK0123456789abcdef0123456789abcdef";
+    let lines = [
+        egress(
+            1,
+            &format!("{key}:{KEY_SECRET}"),
+            &format!("Basic {BASIC}"),
+            &format!("To=%2B14155550134&From=%2B14155552345&Body=Hi+there&AuthToken={AUTH_TOKEN}"),
+        ),
+        egress(
+            2,
+            ACCT,
+            &format!("Basic {BASIC}"),
+            "To=%2B14155550134&Body=Hi+there",
+        )
+        .replace(
+            "POST /2010",
+            &format!("POST https://{ACCT}:{URL_PASSWORD}@api.twilio.com/2010"),
+        ),
+    ];
+    write(dir.path(), "egress.log", lines.join("\n") + "\n");
+    let url = format!(
+        "https://{ACCT}:{URL_PASSWORD}@api.twilio.com/2010-04-01/Accounts/{ACCT}/Messages.json"
+    );
+    let app = [
+        format!(
+            r#"{{"time":"2026-11-20T14:00:03Z","level":"info","msg":"twilio request","method":"POST","url":"{url}","to":"+14155550134","body":"Hi there","request_id":"req-000003","authorization":"Basic {BASIC}","headers":{{"Authorization":"Basic {BASIC}"}},"auth_token":"{AUTH_TOKEN}"}}"#
+        ),
+        format!(
+            r#"{{"time":"2026-11-20T14:00:04Z","level":"info","msg":"twilio response","status":201,"sid":"{SID_A}","request_id":"req-000003","client":"{ACCT}:{ACCT_TOKEN}"}}"#
+        ),
+    ];
+    write(dir.path(), "app.log", app.join("\n") + "\n");
+    write(
+        dir.path(),
+        "twilio.csv",
+        format!("Sid,To,SentDate,Body\n{SID_A},+14155550134,\"Fri, 20 Nov 2026 14:00:04 +0000\",Hi there\n"),
+    );
+    let secrets = [BASIC, KEY_SECRET, AUTH_TOKEN, URL_PASSWORD, ACCT_TOKEN];
+    let check = |args: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--grammar", &g, "egress.log", "app.log"]);
+        let out = run_in(dir.path(), &a);
+        assert!(code(&out) <= 3, "{args:?}: {}", stderr(&out));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        for s in secrets {
+            assert!(!all.contains(s), "{args:?} prints {s}:\n{all}");
+        }
+        all
+    };
+    let ex = check(&["extract"]);
+    assert_eq!(
+        json_lines(
+            ex.lines()
+                .take_while(|l| l.starts_with('{'))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_str()
+        )
+        .len(),
+        3,
+        "{ex}"
+    );
+    for format in ["text", "json", "markdown"] {
+        for redact in ["--redact", "--no-redact"] {
+            let all = check(&[
+                "investigate",
+                "--twilio",
+                "twilio.csv",
+                "--to",
+                "+14155550134",
+                "--format",
+                format,
+                redact,
+            ]);
+            assert!(
+                all.contains("egress.log"),
+                "{format} cites the evidence: {all}"
+            );
+        }
+        check(&["investigate", "--twilio", "twilio.csv", "--format", format]);
+    }
+}
+
+// ---------------------------------------------------------------- redaction
+
+#[test]
+fn markdown_masks_by_default_text_and_json_say_whether_they_are_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.log",
+        format!("{}\n{}\n", json_line(1, ""), json_line(2, "")),
+    );
+    let run = |extra: &[&str]| {
+        let mut a = vec!["investigate", "-q", "--to", "+14155550134"];
+        a.extend(extra);
+        a.push("app.log");
+        let out = run_in(dir.path(), &a);
+        assert!(code(&out) <= 3, "{}", stderr(&out));
+        stdout(&out)
+    };
+    let md = run(&["--format", "markdown"]);
+    assert!(
+        !md.contains("+14155550134") && !md.contains("Hello there"),
+        "{md}"
+    );
+    assert!(md.contains("+1415•••0134"), "{md}");
+    assert!(md.contains("masked"), "{md}");
+    let md_open = run(&["--format", "markdown", "--no-redact"]);
+    assert!(md_open.contains("+14155550134"), "{md_open}");
+    assert!(md_open.contains("Not redacted"), "{md_open}");
+
+    let text = run(&[]);
+    assert!(
+        text.lines().next().unwrap().contains("not redacted"),
+        "{text}"
+    );
+    assert!(text.contains("+14155550134"));
+    let text_r = run(&["--redact"]);
+    assert!(
+        text_r.lines().next().unwrap().contains(", redacted"),
+        "{text_r}"
+    );
+    assert!(
+        !text_r.contains("+14155550134") && !text_r.contains("Hello there"),
+        "{text_r}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    assert_eq!(json["redacted"], false);
+    let json_r = run(&["--format", "json", "--redact"]);
+    let v: serde_json::Value = serde_json::from_str(&json_r).unwrap();
+    assert_eq!(v["redacted"], true);
+    assert!(
+        !json_r.contains("+14155550134") && !json_r.contains("Hello there"),
+        "{json_r}"
+    );
+}
