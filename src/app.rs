@@ -31,6 +31,9 @@ pub mod exit {
     pub const NOTHING_FOUND: i32 = 4;
     /// The output could not be written.
     pub const OUTPUT_FAILED: i32 = 5;
+    /// Stopped by Ctrl-C (SIGINT) before the output was written: 128 + 2,
+    /// as shells report it.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// An error that stops a command before it writes output.
@@ -48,6 +51,9 @@ pub enum AppError {
         #[source]
         source: io::Error,
     },
+    /// Ctrl-C: the run stopped and wrote nothing.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl AppError {
@@ -56,6 +62,7 @@ impl AppError {
         match self {
             AppError::Usage(_) => exit::USAGE,
             AppError::Output { .. } => exit::OUTPUT_FAILED,
+            AppError::Interrupted => exit::INTERRUPTED,
         }
     }
 }
@@ -132,6 +139,7 @@ fn read_inputs(read: &ReadArgs, extra_ids: &[String], ids_only: bool) -> Result<
     let pool = pool(read.threads)?;
     if ids_only {
         let found = pool.install(|| extract::first_pass_ids(&logs, &catalog, &cfg, &progress));
+        stop_if_interrupted()?;
         ids.extend(found);
         return Ok(Read {
             yields,
@@ -141,6 +149,7 @@ fn read_inputs(read: &ReadArgs, extra_ids: &[String], ids_only: bool) -> Result<
     }
     let from_logs =
         pool.install(|| extract::extract_yields(&logs, &catalog, &cfg, &progress, &ids));
+    stop_if_interrupted()?;
     yields.extend(from_logs);
     Ok(Read {
         yields,
@@ -160,9 +169,19 @@ fn read_logs(read: &ReadArgs) -> Result<(Extraction, Vec<Problem>), AppError> {
     Ok((ex, problems))
 }
 
+/// Ctrl-C was pressed: stop before writing anything.
+fn stop_if_interrupted() -> Result<(), AppError> {
+    if crate::interrupt::requested() {
+        Err(AppError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
 /// Write `bytes` to `-o FILE` atomically (a temporary file in the same
 /// directory, renamed), or to `out`.
 fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<(), AppError> {
+    stop_if_interrupted()?;
     match output {
         Some(path) => {
             let p = Path::new(path);
@@ -177,6 +196,8 @@ fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<()
             let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
             tmp.write_all(bytes).map_err(fail)?;
             tmp.as_file().sync_all().map_err(fail)?;
+            // Dropping the temporary file removes it.
+            stop_if_interrupted()?;
             tmp.persist(p).map_err(|e| fail(e.error))?;
             Ok(())
         }
@@ -205,6 +226,9 @@ fn summarize(ex: &Extraction, problems: &[Problem], quiet: bool, err: &mut dyn W
         ex.unparsed(),
         ex.unparsed_candidates()
     );
+    for p in unparsed_notes(ex) {
+        let _ = writeln!(err, "sidtrace: {p}");
+    }
     for p in problems.iter().take(20) {
         let _ = writeln!(err, "sidtrace: {p}");
     }
@@ -215,6 +239,31 @@ fn summarize(ex: &Extraction, problems: &[Problem], quiet: bool, err: &mut dyn W
             problems.len() - 20
         );
     }
+}
+
+/// One note per file with lines that could not be parsed: how many, how
+/// many of them mention `Messages.json` (those could change a verdict), and
+/// the first few line numbers.
+fn unparsed_notes(ex: &Extraction) -> Vec<Problem> {
+    ex.files
+        .iter()
+        .filter(|f| f.unparsed() > 0)
+        .map(|f| {
+            let first: Vec<String> = f.first_unparsed.iter().map(|n| n.to_string()).collect();
+            Problem {
+                file: f.file.clone(),
+                line: None,
+                message: format!(
+                    "{} line(s) not parsed as {}, {} of them mention Messages.json; first at line(s) {}{}",
+                    f.unparsed(),
+                    f.format,
+                    f.unparsed_candidates,
+                    first.join(", "),
+                    if f.unparsed() > first.len() as u64 { ", …" } else { "" }
+                ),
+            }
+        })
+        .collect()
 }
 
 fn status_for(problems: &[Problem], ex: &Extraction) -> i32 {
@@ -244,8 +293,14 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         if to.is_some() && at.recipient != to {
             continue;
         }
-        // serde_json cannot fail on these plain types.
-        if serde_json::to_writer(&mut buf, at).is_ok() {
+        // serde_json cannot fail on these plain types. Credentials a log
+        // line carried (Basic auth, Auth Tokens, URL passwords) are scrubbed
+        // from every string.
+        let Ok(mut v) = serde_json::to_value(at) else {
+            continue;
+        };
+        investigate::scrub_json(&mut v);
+        if serde_json::to_writer(&mut buf, &v).is_ok() {
             buf.push(b'\n');
             written += 1;
         }
@@ -347,7 +402,10 @@ fn run_investigate(
         lines: ex.lines(),
         unparsed_lines: ex.unparsed(),
         unparsed_candidates: ex.unparsed_candidates(),
-        problems: problems.clone(),
+        problems: unparsed_notes(&ex)
+            .into_iter()
+            .chain(problems.iter().cloned())
+            .collect(),
     };
     let status = status_for(&problems, &ex);
     let inputs = investigate::Inputs {

@@ -84,6 +84,21 @@ pub struct FileSummary {
     pub unparsed_other: u64,
     /// Outbound POST observations found.
     pub posts: u64,
+    /// The first few lines (1-based) that could not be parsed.
+    pub first_unparsed: Vec<u64>,
+}
+
+impl FileSummary {
+    fn note_unparsed(&mut self, line: u64) {
+        if self.first_unparsed.len() < CITE {
+            self.first_unparsed.push(line);
+        }
+    }
+
+    /// Lines that could not be parsed (candidates and others).
+    pub fn unparsed(&self) -> u64 {
+        self.unparsed_candidates + self.unparsed_other
+    }
 }
 
 /// Everything an extraction found.
@@ -392,6 +407,8 @@ fn scan_file(
 
     let mut head: Vec<(u64, Vec<u8>, input::LineKind)> = Vec::new();
     let mut detected = false;
+    // A file of blank lines has no format and loses nothing.
+    let mut any_content = false;
     let mut cited_candidates = 0usize;
 
     let ctx = LineCtx {
@@ -412,6 +429,7 @@ fn scan_file(
                 if is_candidate {
                     out.summary.candidates += 1;
                     out.summary.unparsed_candidates += 1;
+                    out.summary.note_unparsed(n);
                     if cited_candidates < CITE {
                         cited_candidates += 1;
                         out.problems.push(problem(
@@ -432,8 +450,9 @@ fn scan_file(
                 }
             }
             if !is_candidate {
-                if parsed.is_err() {
+                if parsed.is_err() && !line.iter().all(u8::is_ascii_whitespace) {
                     out.summary.unparsed_other += 1;
+                    out.summary.note_unparsed(n);
                 }
                 return;
             }
@@ -441,6 +460,7 @@ fn scan_file(
             match parsed {
                 Err(e) => {
                     out.summary.unparsed_candidates += 1;
+                    out.summary.note_unparsed(n);
                     if cited_candidates < CITE {
                         cited_candidates += 1;
                         out.problems.push(problem(
@@ -453,6 +473,7 @@ fn scan_file(
                 Ok(records) => {
                     let format = catalog.name(parser);
                     let mut found = false;
+                    let mut unreadable = false;
                     for rec in records {
                         let obs = match &rec {
                             Parsed::Access(a) => ctx.access_obs(a, n, &format),
@@ -463,9 +484,16 @@ fn scan_file(
                                 found = true;
                                 out.obs.push(o);
                             }
-                            Some(Err(msg)) => out.problems.push(problem(ctx.label, Some(n), msg)),
+                            Some(Err(msg)) => {
+                                unreadable = true;
+                                out.problems.push(problem(ctx.label, Some(n), msg));
+                            }
                             None => {}
                         }
+                    }
+                    if unreadable && !found {
+                        out.summary.unparsed_candidates += 1;
+                        out.summary.note_unparsed(n);
                     }
                     if found {
                         out.attempt_lines.insert(n);
@@ -483,6 +511,9 @@ fn scan_file(
         &finder,
         step,
         |n, line, kind| {
+            if !any_content && !line.iter().all(u8::is_ascii_whitespace) {
+                any_content = true;
+            }
             if !detected {
                 head.push((n, line.to_vec(), kind));
                 if n >= head_lines {
@@ -514,7 +545,7 @@ fn scan_file(
     out.summary.posts = out.obs.len() as u64;
     if let Some(p) = out.parser {
         out.summary.format = catalog.name(p);
-    } else if end.lines > 0 {
+    } else if end.lines > 0 && any_content {
         out.problems.push(problem(
             &src.label,
             None,
@@ -826,10 +857,38 @@ impl LineCtx<'_> {
 
     /// An egress-proxy (or any access-log) line of a POST to the Messages API.
     fn access_obs(&self, a: &AccessLine, n: u64, format: &str) -> Option<Result<Obs, String>> {
-        let target = a.target.as_deref()?;
-        let account = messages_endpoint(target)?;
-        if !a.method.as_deref()?.eq_ignore_ascii_case("POST") {
-            return None;
+        let (Some(target), Some(method)) = (a.target.as_deref(), a.method.as_deref()) else {
+            // A request line that is no `METHOD target PROTOCOL` (binary
+            // junk) but names the endpoint could hide a POST: say so.
+            let line = a.request_line.as_deref().unwrap_or("");
+            return line.contains("Messages.json").then(|| {
+                Err("request line naming Messages.json could not be read: not counted".into())
+            });
+        };
+        let Some(account) = messages_endpoint(target) else {
+            // A POST naming the endpoint with bytes that are no URL
+            // (binary junk, invalid UTF-8) could be a create: say so.
+            let path = target.split(['?', '#']).next().unwrap_or(target);
+            let junk = path
+                .chars()
+                .any(|c| c == '\u{fffd}' || c.is_control() || c.is_whitespace());
+            return (method.eq_ignore_ascii_case("POST") && path.contains("Messages.json") && junk)
+                .then(|| {
+                    Err(
+                        "POST naming Messages.json with unreadable bytes in its path: not counted"
+                            .into(),
+                    )
+                });
+        };
+        if !method.eq_ignore_ascii_case("POST") {
+            // GET, DELETE …: not a create. A method that is no HTTP token
+            // (binary junk) could hide a POST: say so.
+            if method.bytes().all(|b| b.is_ascii_alphabetic()) && !method.is_empty() {
+                return None;
+            }
+            return Some(Err(format!(
+                "request to Messages.json with an unreadable method {method:?}: not counted"
+            )));
         }
         let Some(time) = a.time else {
             return Some(Err(

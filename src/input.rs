@@ -169,7 +169,23 @@ fn visit(
 
 fn spool<R: Read>(mut r: R) -> io::Result<(tempfile::TempPath, u64)> {
     let mut tmp = tempfile::NamedTempFile::new()?;
-    let size = io::copy(&mut r, tmp.as_file_mut())?;
+    // Not io::copy: it retries an interrupted read forever, and Ctrl-C must
+    // stop a spool of a pipe that never ends.
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if crate::interrupt::requested() {
+            return Err(crate::interrupt::error());
+        }
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        tmp.as_file_mut().write_all(buf.get(..n).unwrap_or(&[]))?;
+        size += n as u64;
+    }
     tmp.as_file_mut().flush()?;
     Ok((tmp.into_temp_path(), size))
 }
@@ -220,6 +236,9 @@ struct Counted<'a, R> {
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if crate::interrupt::requested() {
+            return Err(crate::interrupt::error());
+        }
         let n = self.inner.read(buf)?;
         (self.counter)(n as u64);
         Ok(n)

@@ -39,7 +39,7 @@ mod verdict;
 #[cfg(test)]
 mod tests;
 
-pub use redact::{body_hash, mask_phone, scrub_credentials};
+pub use redact::{body_hash, mask_phone, scrub_credentials, scrub_json};
 pub use report::{
     Cause, ClockOffset, Confidence, CoverageNote, InboundView, Incident, MatchBy, MatchView,
     Outcome, Quote, RecordView, Report, RequestView, Summary, Verdict,

@@ -113,6 +113,21 @@ pub fn scrub_credentials(s: &str) -> String {
     s.into_owned()
 }
 
+/// [`scrub_credentials`] on every string of a JSON value (keys are kept).
+pub fn scrub_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            let clean = scrub_credentials(s);
+            if clean != *s {
+                *s = clean;
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(scrub_json),
+        serde_json::Value::Object(m) => m.values_mut().for_each(scrub_json),
+        _ => {}
+    }
+}
+
 /// Applies the output policy to strings: credentials always, phones and
 /// bodies when `redact`.
 pub(crate) struct Sanitizer {

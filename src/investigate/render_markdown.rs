@@ -159,7 +159,7 @@ pub(crate) fn render(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if r.redacted {
             " Phone numbers and bodies are masked."
         } else {
-            ""
+            " Not redacted: phone numbers and bodies are shown."
         }
     )?;
     writeln!(out)?;

@@ -213,7 +213,11 @@ pub(crate) fn render(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         r.mode,
         crate::time::human_duration(r.window_ms.saturating_mul(1_000_000)),
         if r.twilio_given { "" } else { ", logs only" },
-        if r.redacted { ", redacted" } else { "" }
+        if r.redacted {
+            ", redacted"
+        } else {
+            ", not redacted"
+        }
     )?;
     writeln!(out)?;
     for i in &r.incidents {

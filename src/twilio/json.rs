@@ -139,7 +139,11 @@ pub(super) fn detect(rest: &[u8]) -> Option<ExportKind> {
 
 /// Read a JSON export in whichever layout it has.
 pub(super) fn read(ctx: &mut Ctx<'_>, bytes: &[u8]) {
-    if first_complete_line(strip_bom(bytes)).is_some() {
+    let body = strip_bom(bytes);
+    // One document (a pretty-printed page may hold an element on one line
+    // of its own, which would pass for JSON Lines); else JSON Lines.
+    let one_document = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    if !one_document && first_complete_line(body).is_some() {
         read_lines(ctx, bytes);
     } else {
         read_documents(ctx, bytes);

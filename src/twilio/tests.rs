@@ -573,3 +573,14 @@ proptest! {
         let _ = crate::phone::mask_phone(&s);
     }
 }
+
+#[test]
+fn a_pretty_page_with_an_element_on_one_line_is_one_document() {
+    let page = br#"{"messages":[
+{"sid":"SM0123456789abcdef0123456789abcd01","to":"+14155550134","date_created":"Fri, 20 Nov 2026 14:00:00 +0000"},
+{"sid":"SM0123456789abcdef0123456789abcd02","to":"+14155550134","date_created":"Fri, 20 Nov 2026 14:00:30 +0000"}
+],"page":0}"#;
+    let load = read_export("page.json", page, "US");
+    assert!(load.problems.is_empty(), "{:?}", load.problems);
+    assert_eq!(load.records.len(), 2);
+}

@@ -309,11 +309,18 @@ status = ["result.code"]
     .unwrap();
     let url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCT}/Messages.json");
     let lines = [
-        format!(r#"{{"when":"2026-11-20T14:00:00.250Z","what":"calling twilio","ctx":{{"rid":"rid-000042"}},"call":{{"verb":"POST","target":"{url}","dest":"415-555-0134"}}}}"#),
-        format!(r#"{{"when":"2026-11-20T14:00:00.700Z","what":"twilio answered","ctx":{{"rid":"rid-000042"}},"result":{{"code":201,"ref":"{SID1}"}}}}"#),
+        format!(
+            r#"{{"when":"2026-11-20T14:00:00.250Z","what":"calling twilio","ctx":{{"rid":"rid-000042"}},"call":{{"verb":"POST","target":"{url}","dest":"415-555-0134"}}}}"#
+        ),
+        format!(
+            r#"{{"when":"2026-11-20T14:00:00.700Z","what":"twilio answered","ctx":{{"rid":"rid-000042"}},"result":{{"code":201,"ref":"{SID1}"}}}}"#
+        ),
     ];
     fs::write(dir.path().join("acme.log"), lines.join("\n") + "\n").unwrap();
-    let out = run_in(dir.path(), &["extract", "--quiet", "--grammar", "acme.toml", "acme.log"]);
+    let out = run_in(
+        dir.path(),
+        &["extract", "--quiet", "--grammar", "acme.toml", "acme.log"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let attempts = json_lines(&stdout(&out));
     assert_eq!(attempts.len(), 1, "{attempts:#?}");

@@ -227,8 +227,18 @@ fn sid_and_time_bounds_pick_incidents() {
 
 #[test]
 fn either_twilio_export_alone_gives_the_same_answers() {
-    for export in ["samples/twilio/messages-console-export.csv", "samples/twilio/export_2026-11-20.json.gz"] {
-        let mut args = vec!["investigate", "--quiet", "--format", "json", "--twilio", export];
+    for export in [
+        "samples/twilio/messages-console-export.csv",
+        "samples/twilio/export_2026-11-20.json.gz",
+    ] {
+        let mut args = vec![
+            "investigate",
+            "--quiet",
+            "--format",
+            "json",
+            "--twilio",
+            export,
+        ];
         args.extend(SAMPLE_GRAMMARS);
         args.push("samples/logs");
         let out = run(&args);

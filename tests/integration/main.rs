@@ -6,6 +6,7 @@ mod util;
 mod bad_input;
 mod extract_cli;
 mod formats_cli;
+mod hostile;
 mod investigate_cli;
 mod sharding;
 mod snapshots;
