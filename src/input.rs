@@ -355,18 +355,7 @@ pub fn walk_lines<R: Read, F: FnMut(u64, &[u8])>(
                     end.overlong.push(lineno);
                 }
             } else {
-                let mut line = &buf[start..nl];
-                if line.len() > max_line {
-                    end.overlong_count += 1;
-                    if end.overlong.len() < 5 {
-                        end.overlong.push(lineno);
-                    }
-                } else {
-                    if let [rest @ .., b'\r'] = line {
-                        line = rest;
-                    }
-                    f(lineno, line);
-                }
+                deliver(&mut end, lineno, &buf[start..nl], max_line, &mut f);
             }
             pos = nl + 1;
             start = pos;
@@ -383,21 +372,28 @@ pub fn walk_lines<R: Read, F: FnMut(u64, &[u8])>(
         }
     } else if start < filled {
         lineno += 1;
-        let mut line = &buf[start..filled];
-        if line.len() > max_line {
-            end.overlong_count += 1;
-            if end.overlong.len() < 5 {
-                end.overlong.push(lineno);
-            }
-        } else {
-            if let [rest @ .., b'\r'] = line {
-                line = rest;
-            }
-            f(lineno, line);
-        }
+        deliver(&mut end, lineno, &buf[start..filled], max_line, &mut f);
     }
     end.lines = lineno;
     end
+}
+
+/// Hand one line to `f` without its `\r`, or count it as overlong.
+fn deliver<F: FnMut(u64, &[u8])>(
+    end: &mut WalkEnd,
+    lineno: u64,
+    line: &[u8],
+    max_line: usize,
+    f: &mut F,
+) {
+    if line.len() > max_line {
+        end.overlong_count += 1;
+        if end.overlong.len() < 5 {
+            end.overlong.push(lineno);
+        }
+    } else {
+        f(lineno, line.strip_suffix(b"\r").unwrap_or(line));
+    }
 }
 
 fn describe_read_error(e: &io::Error) -> String {
