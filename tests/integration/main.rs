@@ -6,4 +6,6 @@ mod util;
 mod bad_input;
 mod extract_cli;
 mod formats_cli;
+mod fuzz_regressions;
 mod investigate_cli;
+mod properties;
