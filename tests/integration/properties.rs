@@ -245,7 +245,11 @@ fn nginx_var(r: &Rec, name: &str) -> Option<String> {
         "http_referer" => return r.referer.clone(),
         "http_user_agent" => return r.user_agent.clone(),
         "http_x_forwarded_for" => return r.xff.clone(),
-        "request_time" => format!("{}.{:03}", r.request_time_ms / 1000, r.request_time_ms % 1000),
+        "request_time" => format!(
+            "{}.{:03}",
+            r.request_time_ms / 1000,
+            r.request_time_ms % 1000
+        ),
         "upstream_addr" => r.upstream_addr.clone(),
         "upstream_status" => r.upstream_status.clone(),
         "upstream_response_time" => r.upstream_time.clone(),
@@ -387,7 +391,10 @@ fn check_fields(g: &AccessGrammar, r: &Rec, a: &AccessLine) -> Result<(), TestCa
     }
     if has("$upstream_addr") {
         prop_assert_eq!(a.upstream_addr.as_deref(), Some(r.upstream_addr.as_str()));
-        prop_assert_eq!(a.upstream_status.as_deref(), Some(r.upstream_status.as_str()));
+        prop_assert_eq!(
+            a.upstream_status.as_deref(),
+            Some(r.upstream_status.as_str())
+        );
         prop_assert_eq!(
             a.upstream_response_time.as_deref(),
             Some(r.upstream_time.as_str())
@@ -456,14 +463,19 @@ fn is_post(p: &Parsed) -> bool {
     match p {
         Parsed::Access(a) => {
             a.time.is_some()
-                && a.method.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("POST"))
+                && a.method
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case("POST"))
                 && a.target.as_deref().and_then(messages_endpoint).is_some()
         }
         Parsed::App(r) => {
             !r.webhook
                 && r.time.is_some()
                 && r.url.as_deref().and_then(messages_endpoint).is_some()
-                && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case("POST"))
+                && !r
+                    .method
+                    .as_deref()
+                    .is_some_and(|m| !m.eq_ignore_ascii_case("POST"))
         }
     }
 }
@@ -654,7 +666,11 @@ fn write_scenario(dir: &Path, sends: &[Send]) -> (Vec<String>, String) {
             let t = base + s.offset_s + c * 9;
             let to = NUMBERS[s.to];
             let body = format!("Your code is {:06}", i * 7919 % 1_000_000);
-            let form = format!("To=%2B{}&From=%2B14155552345&Body={}", &to[1..], body.replace(' ', "+"));
+            let form = format!(
+                "To=%2B{}&From=%2B14155552345&Body={}",
+                &to[1..],
+                body.replace(' ', "+")
+            );
             let rid = format!("{:032x}", n * 1_000_003);
             let r = Rec {
                 addr: "10.1.0.7".into(),
@@ -678,14 +694,24 @@ fn write_scenario(dir: &Path, sends: &[Send]) -> (Vec<String>, String) {
                 vhost: "api.twilio.com".into(),
                 port: 443,
             };
-            let sid = if c == 0 { s.sid.clone() } else { format!("MM{}", &s.sid[2..]) };
+            let sid = if c == 0 {
+                s.sid.clone()
+            } else {
+                format!("MM{}", &s.sid[2..])
+            };
             egress[(i + c as usize) % 2].push((t, render(&builtin("nginx:egress"), &r)));
             let stamp = DateTime::from_timestamp(t, 0).expect("time").to_rfc3339();
-            app.push((t, serde_json::json!({
-                "time": stamp, "level": "info", "msg": "sent sms",
-                "request_id": rid, "sid": sid, "to": to, "status": 201,
-            }).to_string()));
-            let date = DateTime::from_timestamp(t + 1, 0).expect("time").to_rfc2822();
+            app.push((
+                t,
+                serde_json::json!({
+                    "time": stamp, "level": "info", "msg": "sent sms",
+                    "request_id": rid, "sid": sid, "to": to, "status": 201,
+                })
+                .to_string(),
+            ));
+            let date = DateTime::from_timestamp(t + 1, 0)
+                .expect("time")
+                .to_rfc2822();
             csv.push_str(&format!(
                 "+14155552345,{to},\"{body}\",delivered,\"{date}\",2010-04-01,1,,{ACCT},{sid},outbound-api,-0.00790,USD\n"
             ));
@@ -701,7 +727,11 @@ fn write_scenario(dir: &Path, sends: &[Send]) -> (Vec<String>, String) {
     }
     app.sort();
     let p = dir.join("app.log");
-    std::fs::write(&p, app.into_iter().map(|(_, l)| l + "\n").collect::<String>()).expect("write");
+    std::fs::write(
+        &p,
+        app.into_iter().map(|(_, l)| l + "\n").collect::<String>(),
+    )
+    .expect("write");
     paths.push(p.to_string_lossy().into_owned());
     let tw = dir.join("twilio.csv");
     std::fs::write(&tw, csv).expect("write");
@@ -709,10 +739,20 @@ fn write_scenario(dir: &Path, sends: &[Send]) -> (Vec<String>, String) {
 }
 
 fn investigate(paths: &[String], twilio: &str, threads: &str, format: &str) -> Vec<u8> {
-    let mut args: Vec<String> = ["sidtrace", "investigate", "-q", "-j", threads, "--format", format, "--twilio", twilio]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "sidtrace",
+        "investigate",
+        "-q",
+        "-j",
+        threads,
+        "--format",
+        format,
+        "--twilio",
+        twilio,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.extend(paths.iter().cloned());
     let cli = <sidtrace::cli::Cli as clap::Parser>::try_parse_from(&args).expect("valid arguments");
     let (mut out, mut err) = (Vec::new(), Vec::new());
