@@ -41,11 +41,18 @@ fuzz_target!(|input: &[u8]| {
     let finder = memchr::memmem::Finder::new(LIT);
     let mut got = Vec::new();
     let mut all = Vec::new();
-    let s = scan_lines(Chunked { data, step }, max, head, &finder, u64::MAX / 2, |n, l, k| {
-        if k.head || k.candidate {
-            got.push((n, l.to_vec()));
-        }
-    });
+    let s = scan_lines(
+        Chunked { data, step },
+        max,
+        head,
+        &finder,
+        u64::MAX / 2,
+        |n, l, k| {
+            if k.head || k.candidate {
+                got.push((n, l.to_vec()));
+            }
+        },
+    );
     assert_eq!(got, want);
     assert_eq!(s.lines, w.lines);
     assert_eq!(s.overlong_count, w.overlong_count);
