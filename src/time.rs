@@ -89,7 +89,7 @@ fn offset(s: &str) -> Option<i32> {
     let rest = rest.replace(':', "");
     let (h, m) = match rest.len() {
         2 => (digits(&rest)?, 0),
-        4 => (digits(&rest[..2])?, digits(&rest[2..])?),
+        4 => (digits(rest.get(..2)?)?, digits(rest.get(2..)?)?),
         _ => return None,
     };
     if h > 23 || m > 59 {
