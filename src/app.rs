@@ -172,6 +172,26 @@ fn summarize(ex: &Extraction, problems: &[Problem], quiet: bool, err: &mut dyn W
     }
 }
 
+/// Phase times on standard error when `SIDTRACE_TIMINGS` is set (and not
+/// `0`): a hidden switch for benchmarks.
+fn timings_wanted() -> bool {
+    std::env::var_os("SIDTRACE_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn print_timings(phases: &[(&str, std::time::Duration)], err: &mut dyn Write) {
+    let total: f64 = phases.iter().map(|p| p.1.as_secs_f64()).sum();
+    for (name, d) in phases {
+        let secs = d.as_secs_f64();
+        let share = if total > 0.0 {
+            secs / total * 100.0
+        } else {
+            0.0
+        };
+        let _ = writeln!(err, "sidtrace: timing: {name}: {secs:.3} s ({share:.1} %)");
+    }
+    let _ = writeln!(err, "sidtrace: timing: total: {total:.3} s");
+}
+
 fn status_for(problems: &[Problem], ex: &Extraction) -> i32 {
     if !problems.is_empty() || ex.unparsed_candidates() > 0 {
         exit::INPUT_PROBLEMS
@@ -204,6 +224,9 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     }
     emit(&a.output, &buf, out)?;
     summarize(&ex, &problems, a.read.quiet, err);
+    if timings_wanted() {
+        print_timings(&ex.timings, err);
+    }
     let status = status_for(&problems, &ex);
     if status == exit::OK && written == 0 {
         return Ok(exit::NOTHING_FOUND);
@@ -238,6 +261,7 @@ fn run_investigate(
     let (ex, mut problems) = read_logs(&a.read, err)?;
 
     // Twilio records.
+    let twilio_started = std::time::Instant::now();
     let mut records = Vec::new();
     if !a.twilio.is_empty() {
         let (tsources, tproblems) = input::discover(&a.twilio);
@@ -258,6 +282,7 @@ fn run_investigate(
         }
     }
     let records = twilio::merge(records);
+    let twilio_time = twilio_started.elapsed();
 
     let summary = investigate::InputSummary {
         files: ex.files.len() as u64,
@@ -283,7 +308,9 @@ fn run_investigate(
         until: until.map(|s| s.nanos),
         window,
     };
+    let join_started = std::time::Instant::now();
     let report = investigate::investigate(&inputs, &opts);
+    let join_time = join_started.elapsed();
     let (format, redact) = match a.format {
         ReportFormat::Text => (investigate::Format::Text, a.redact),
         ReportFormat::Json => (investigate::Format::Json, a.redact),
@@ -294,8 +321,16 @@ fn run_investigate(
         target: "report".into(),
         source,
     })?;
+    let render_time = join_started.elapsed() - join_time;
     emit(&a.output, &buf, out)?;
     summarize(&ex, &problems, a.read.quiet, err);
+    if timings_wanted() {
+        let mut phases = ex.timings.clone();
+        phases.push(("read Twilio records", twilio_time));
+        phases.push(("correlate (join, verdicts)", join_time));
+        phases.push(("render", render_time));
+        print_timings(&phases, err);
+    }
     Ok(status)
 }
 

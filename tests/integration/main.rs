@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_input;
+mod equality;
 mod extract_cli;
 mod formats_cli;
 mod investigate_cli;
