@@ -1298,45 +1298,45 @@ fn assemble(
     });
     // (attempt, still open, file, line, logger, pid)
     let mut linked: Vec<Linked> = Vec::new();
+    // Indices of the still-open entries of `linked`, in order: searching
+    // only these keeps linking linear in practice (closed calls are many).
+    let mut open_list: Vec<usize> = Vec::new();
     let mut unlinked_outcomes: Vec<Obs> = Vec::new();
     for o in app_obs {
         // An open request this record belongs to: shares an id (preferring
         // the same file), or for id-less loggers the same file, logger and
         // process within a few lines.
-        let open = linked
-            .iter()
-            .enumerate()
-            .rev()
-            .filter(|(_, (_, open, ..))| *open)
-            .find(|(_, (a, _, file, line, logger, pid))| {
-                if !o.attempt.ids.is_empty() && a.ids.shares_any(&o.attempt.ids) {
-                    return true;
-                }
-                o.attempt.ids.is_empty()
-                    && a.ids.is_empty()
-                    && *file == o.file
-                    && o.line > *line
-                    && o.line <= line + ADJACENT_LINES
-                    && *logger == o.logger
-                    && *pid == o.pid
-            })
-            .map(|(i, _)| i);
+        let open = open_list.iter().rev().copied().find(|&i| {
+            let (a, _, file, line, logger, pid) = &linked[i];
+            if !o.attempt.ids.is_empty() && a.ids.shares_any(&o.attempt.ids) {
+                return true;
+            }
+            o.attempt.ids.is_empty()
+                && a.ids.is_empty()
+                && *file == o.file
+                && o.line > *line
+                && o.line <= line + ADJACENT_LINES
+                && *logger == o.logger
+                && *pid == o.pid
+        });
+        let mut close = |i: usize, linked: &mut Vec<Linked>, o: &Obs| {
+            merge_into(&mut linked[i].0, &o.attempt);
+            linked[i].1 = false;
+            if let Some(p) = open_list.iter().rposition(|&j| j == i) {
+                open_list.remove(p);
+            }
+        };
         match o.kind {
             ObsKind::Request => {
+                open_list.push(linked.len());
                 linked.push((o.attempt, true, o.file, o.line, o.logger, o.pid));
             }
             ObsKind::Full => match open {
-                Some(i) => {
-                    merge_into(&mut linked[i].0, &o.attempt);
-                    linked[i].1 = false;
-                }
+                Some(i) => close(i, &mut linked, &o),
                 None => linked.push((o.attempt, false, o.file, o.line, o.logger, o.pid)),
             },
             ObsKind::Outcome => match open {
-                Some(i) => {
-                    merge_into(&mut linked[i].0, &o.attempt);
-                    linked[i].1 = false;
-                }
+                Some(i) => close(i, &mut linked, &o),
                 None => unlinked_outcomes.push(o),
             },
         }
