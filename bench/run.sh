@@ -24,7 +24,7 @@ QUICK=0
 if [ $QUICK = 1 ]; then
     GIB=64MiB; JSON=32MiB; GOA=20MB; MULTI=32MiB; RECORDS=100000; POSTS=10000
 else
-    GIB=1GiB; JSON=256MiB; GOA=200MB; MULTI=512MiB; RECORDS=1000000; POSTS=100000
+    GIB="1GiB"; JSON=256MiB; GOA=200MB; MULTI=512MiB; RECORDS=1000000; POSTS=100000
 fi
 
 # --- peers -------------------------------------------------------------
@@ -45,7 +45,7 @@ cargo build --release --quiet --bin sidtrace --example gen_corpus
 TGT=${CARGO_TARGET_DIR:-$ROOT/target}
 SID=$TGT/release/sidtrace
 GEN=$TGT/release/examples/gen_corpus
-export SIDTRACE_THREADS= # let -j decide
+unset SIDTRACE_THREADS # let -j (or the core count) decide
 
 # --- corpora (cached) ----------------------------------------------------
 mkdir -p "$DATA"
@@ -56,6 +56,8 @@ gen() { # file kind size [extra args]
 gen nginx.log nginx-combined $GIB
 [ -s "$DATA/nginx.log.gz" ] || pigz -6 -p2 -c "$DATA/nginx.log" > "$DATA/nginx.log.gz"
 [ -s "$DATA/nginx.log.zst" ] || zstd -q -3 -T2 -c "$DATA/nginx.log" > "$DATA/nginx.log.zst"
+gen web-a.log.gz nginx-combined $MULTI --compress gz-members --seed 4
+gen web-b.log.gz nginx-combined $MULTI --compress gz-members --seed 5
 gen egress-a.log.gz nginx-egress $MULTI --compress gz-members --seed 2
 gen egress-b.log.gz nginx-egress $MULTI --compress gz-members --seed 3
 [ -d "$DATA/rotated" ] || "$GEN" rotated --out "$DATA/rotated" --size $GIB --files 8
@@ -130,10 +132,15 @@ check "one .gz" "$(pigz -dc "$G" | rgcount)" "$G"
 bench_shell t3 "$SID extract --quiet $G" "pigz -p1 -dc $G > /dev/null"
 row "one .gz ($GIB inflated)" "\`pigz -p1 -dc FILE\`" "≤ 1.0×" "$(ratio)" "$(rss "$SID" extract --quiet "$G") MiB"
 
+GA=$DATA/web-a.log.gz; GB=$DATA/web-b.log.gz
+check "two multi-member .gz" "$( (pigz -dc "$GA"; pigz -dc "$GB") | rgcount)" "$GA" "$GB"
+bench_shell t4 "$SID extract --quiet -j2 $GA $GB" "pigz -p1 -dc $GA > /dev/null; pigz -p1 -dc $GB > /dev/null"
+row "two .gz (nginx combined, nginx-style 64 KiB members, 2 × $MULTI), -j2" "\`pigz -p1 -dc\` one after another" "≤ 0.6×" "$(ratio)" "$(rss "$SID" extract --quiet -j2 "$GA" "$GB") MiB"
+
 GA=$DATA/egress-a.log.gz; GB=$DATA/egress-b.log.gz
 check "two multi-member .gz" "$( (pigz -dc "$GA"; pigz -dc "$GB") | rgcount)" "${EGRESS[@]}" "$GA" "$GB"
 bench_shell t4 "$SID extract --quiet -j2 ${EGRESS[*]} $GA $GB" "pigz -p1 -dc $GA > /dev/null; pigz -p1 -dc $GB > /dev/null"
-row "two .gz (egress format, nginx-style 64 KiB members, 2 × $MULTI), -j2" "\`pigz -p1 -dc\` one after another" "≤ 0.6×" "$(ratio)" "$(rss "$SID" extract --quiet -j2 "${EGRESS[@]}" "$GA" "$GB") MiB"
+row "two .gz, egress format with request ids (so pass 2 runs), 2 × $MULTI, -j2" "\`pigz -p1 -dc\` one after another" "≤ 0.6×" "$(ratio)" "$(rss "$SID" extract --quiet -j2 "${EGRESS[@]}" "$GA" "$GB") MiB"
 
 Z=$DATA/nginx.log.zst
 check "one .zst" "$(zstd -dc "$Z" | rgcount)" "$Z"
@@ -170,7 +177,7 @@ ROWS+=("| peak RSS, extract, $GIB vs 4 GiB plain | — | — | — | ≤ 256 MiB
 # Investigate: correlation share and scaling (10× the data).
 inv() { SIDTRACE_TIMINGS=1 "$SID" investigate --quiet "$1" --twilio "$2" --format json >/dev/null 2>"$TMP/timing" || true; }
 inv "$DATA/inv-logs.json" "$DATA/inv-twilio.csv"
-SHARE=$(awk '/correlate/ {gsub(/[()%]/,""); print $(NF-1)}' "$TMP/timing")
+SHARE=$(awk '/correlate/ {gsub(/[()%]/,""); print $NF}' "$TMP/timing")
 hyperfine --warmup 1 --runs 3 --export-json "$TMP/h.json" --output=null \
     "$SID investigate --quiet $DATA/inv-logs-s.json --twilio $DATA/inv-twilio-s.csv --format json" \
     "$SID investigate --quiet $DATA/inv-logs.json --twilio $DATA/inv-twilio.csv --format json" >&2
@@ -182,7 +189,7 @@ ROWS+=("| investigate, 10× the data (vs $((RECORDS / 10)) records + $((POSTS / 
 
 # --- table ---------------------------------------------------------------
 echo
-echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB; $(rg --version | head -1), pigz $(pigz -V 2>&1 | awk '{print $2}'), $(zstd -V | awk '{print $NF}' | tr -d ','), goaccess $(goaccess -V | awk 'NR==1 {print $NF}')"
+echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB; $(rg --version | head -1), pigz $(pigz -V 2>&1 | awk '{print $2}'), zstd $(zstd -V | grep -o 'v[0-9.]*' | head -1), goaccess $(goaccess -V | awk 'NR==1 {print $NF}')"
 echo
 echo "| case | reference | sidtrace | reference | target | result | peak RSS |"
 echo "|---|---|---|---|---|---|---|"

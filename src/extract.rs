@@ -248,7 +248,15 @@ fn extract_split(
     let matcher = if id_list.is_empty() {
         None
     } else {
-        AhoCorasick::new(&id_list).ok()
+        // Ids are mostly hex or base64: a prefilter on their first bytes
+        // fires all the time, so search with the automaton alone (a DFA
+        // when the ids are few enough for it to stay small).
+        let dfa = id_list.len() <= 5_000;
+        aho_corasick::AhoCorasickBuilder::new()
+            .prefilter(false)
+            .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&id_list)
+            .ok()
     };
 
     let need_pass2: Vec<usize> = (0..sources.len())
@@ -307,7 +315,14 @@ fn quote(line: &[u8]) -> String {
 /// line of a small file), at most every 256 KiB. Each sample is a full
 /// parse, so this bounds their cost to a few milliseconds per GiB.
 fn sample_step(size: u64) -> u64 {
-    (size / 4096).min(256 * 1024)
+    let step = (size / 4096).min(256 * 1024);
+    if size > SPLIT_ABOVE {
+        // Big files (often many of them, rotated): one sample per 128 KiB
+        // at least, so a directory of them costs what one file does.
+        step.max(128 * 1024)
+    } else {
+        step
+    }
 }
 
 fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
