@@ -160,8 +160,14 @@ fn read_inputs(read: &ReadArgs, extra_ids: &[String], ids_only: bool) -> Result<
 
 /// Read and link.
 fn read_logs(read: &ReadArgs) -> Result<(Extraction, Vec<Problem>), AppError> {
+    let started = std::time::Instant::now();
     let r = read_inputs(read, &[], false)?;
-    let ex = extract::assemble(r.yields);
+    let read_time = started.elapsed();
+    let mut ex = extract::assemble(r.yields);
+    ex.timings = vec![
+        ("read logs (passes 1 and 2)", read_time),
+        ("link records (assemble)", started.elapsed() - read_time),
+    ];
     let mut problems = r.problems;
     problems.extend(ex.problems.iter().cloned());
     problems.sort();
@@ -266,6 +272,26 @@ fn unparsed_notes(ex: &Extraction) -> Vec<Problem> {
         .collect()
 }
 
+/// Phase times on standard error when `SIDTRACE_TIMINGS` is set (and not
+/// `0`): a hidden switch for benchmarks.
+fn timings_wanted() -> bool {
+    std::env::var_os("SIDTRACE_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn print_timings(phases: &[(&str, std::time::Duration)], err: &mut dyn Write) {
+    let total: f64 = phases.iter().map(|p| p.1.as_secs_f64()).sum();
+    for (name, d) in phases {
+        let secs = d.as_secs_f64();
+        let share = if total > 0.0 {
+            secs / total * 100.0
+        } else {
+            0.0
+        };
+        let _ = writeln!(err, "sidtrace: timing: {name}: {secs:.3} s ({share:.1} %)");
+    }
+    let _ = writeln!(err, "sidtrace: timing: total: {total:.3} s");
+}
+
 fn status_for(problems: &[Problem], ex: &Extraction) -> i32 {
     if !problems.is_empty() || ex.unparsed_candidates() > 0 {
         exit::INPUT_PROBLEMS
@@ -307,6 +333,9 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     }
     emit(&a.output, &buf, out)?;
     summarize(&ex, &problems, a.read.quiet, err);
+    if timings_wanted() {
+        print_timings(&ex.timings, err);
+    }
     let status = status_for(&problems, &ex);
     if status == exit::OK && written == 0 {
         return Ok(exit::NOTHING_FOUND);
@@ -376,6 +405,7 @@ fn run_investigate(
     let (ex, mut problems) = read_logs(&a.read)?;
 
     // Twilio records.
+    let twilio_started = std::time::Instant::now();
     let mut records = Vec::new();
     if !a.twilio.is_empty() {
         let (tsources, tproblems) = input::discover(&a.twilio);
@@ -396,6 +426,7 @@ fn run_investigate(
         }
     }
     let records = twilio::merge(records);
+    let twilio_time = twilio_started.elapsed();
 
     let summary = investigate::InputSummary {
         files: ex.files.len() as u64,
@@ -424,7 +455,9 @@ fn run_investigate(
         until: until.map(|s| s.nanos),
         window,
     };
+    let join_started = std::time::Instant::now();
     let report = investigate::investigate(&inputs, &opts);
+    let join_time = join_started.elapsed();
     let (format, redact) = match a.format {
         ReportFormat::Text => (investigate::Format::Text, a.redact),
         ReportFormat::Json => (investigate::Format::Json, a.redact),
@@ -435,8 +468,16 @@ fn run_investigate(
         target: "report".into(),
         source,
     })?;
+    let render_time = join_started.elapsed() - join_time;
     emit(&a.output, &buf, out)?;
     summarize(&ex, &problems, a.read.quiet, err);
+    if timings_wanted() {
+        let mut phases = ex.timings.clone();
+        phases.push(("read Twilio records", twilio_time));
+        phases.push(("correlate (join, verdicts)", join_time));
+        phases.push(("render", render_time));
+        print_timings(&phases, err);
+    }
     Ok(status)
 }
 

@@ -116,6 +116,9 @@ pub struct Extraction {
     pub problems: Vec<Problem>,
     /// Raw text of evidence lines.
     pub quotes: BTreeMap<Evidence, String>,
+    /// Wall time of each phase (`pass 1`, `pass 2`, `assemble`), for
+    /// `SIDTRACE_TIMINGS`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Extraction {
@@ -196,6 +199,36 @@ struct Pass1 {
     problems: Vec<Problem>,
     quotes: Vec<(u64, String)>,
     attempt_lines: HashSet<u64>,
+    /// How a big plain file was cut (empty: read whole).
+    chunks: Vec<Chunk>,
+}
+
+impl Pass1 {
+    /// Make the line numbers of a chunk's results absolute.
+    fn shift_lines(&mut self, by: u64) {
+        if by == 0 {
+            return;
+        }
+        for s in &mut self.samples {
+            s.1 += by;
+        }
+        for o in &mut self.obs {
+            o.line += by;
+            for e in &mut o.attempt.evidence {
+                e.line += by;
+            }
+        }
+        for p in &mut self.problems {
+            p.line = p.line.map(|l| l + by);
+        }
+        for q in &mut self.quotes {
+            q.0 += by;
+        }
+        for l in &mut self.summary.first_unparsed {
+            *l += by;
+        }
+        self.attempt_lines = self.attempt_lines.iter().map(|l| l + by).collect();
+    }
 }
 
 /// Run both passes over `sources` and link the results.
@@ -214,12 +247,29 @@ pub fn extract(
     ))
 }
 
-/// Pass 1 over `sources`.
+/// When and how big plain files are cut into chunks.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    above: u64,
+    chunk: u64,
+}
+
+impl Default for Split {
+    fn default() -> Self {
+        Split {
+            above: SPLIT_ABOVE,
+            chunk: CHUNK_BYTES,
+        }
+    }
+}
+
+/// Pass 1 over `sources`; big plain files are read in chunks in parallel.
 fn pass1_all(
     sources: &[Source],
     catalog: &Catalog,
     cfg: &Config,
     progress: &Progress,
+    split: Split,
 ) -> Vec<Pass1> {
     let total: u64 = sources.iter().map(|s| s.size).sum();
     progress.phase("reading", total);
@@ -227,7 +277,7 @@ fn pass1_all(
         .par_iter()
         .enumerate()
         .map(|(i, s)| {
-            let p = scan_file(i, s, catalog, cfg, progress);
+            let p = scan_file(i, s, catalog, cfg, progress, split);
             progress.file_done(p.obs.len() as u64);
             p
         })
@@ -258,7 +308,7 @@ pub fn first_pass_ids(
     cfg: &Config,
     progress: &Progress,
 ) -> BTreeSet<String> {
-    let pass1 = pass1_all(sources, catalog, cfg, progress);
+    let pass1 = pass1_all(sources, catalog, cfg, progress, Split::default());
     progress.finish();
     ids_of(pass1.iter().flat_map(|p| p.obs.iter()))
 }
@@ -273,7 +323,18 @@ pub fn extract_yields(
     progress: &Progress,
     extra_ids: &BTreeSet<String>,
 ) -> Vec<FileYield> {
-    let pass1 = pass1_all(sources, catalog, cfg, progress);
+    yields_split(sources, catalog, cfg, progress, extra_ids, Split::default())
+}
+
+fn yields_split(
+    sources: &[Source],
+    catalog: &Catalog,
+    cfg: &Config,
+    progress: &Progress,
+    extra_ids: &BTreeSet<String>,
+    split: Split,
+) -> Vec<FileYield> {
+    let pass1 = pass1_all(sources, catalog, cfg, progress, split);
 
     // Ids to look for in pass 2.
     let mut ids = ids_of(pass1.iter().flat_map(|p| p.obs.iter()));
@@ -290,7 +351,15 @@ pub fn extract_yields(
     let matcher = if id_list.is_empty() {
         None
     } else {
-        AhoCorasick::new(&id_list).ok()
+        // Ids are mostly hex or base64: a prefilter on their first bytes
+        // fires all the time, so search with the automaton alone (a DFA
+        // when the ids are few enough for it to stay small).
+        let dfa = id_list.len() <= 5_000;
+        aho_corasick::AhoCorasickBuilder::new()
+            .prefilter(false)
+            .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&id_list)
+            .ok()
     };
 
     let need_pass2: Vec<usize> = (0..sources.len())
@@ -363,8 +432,18 @@ fn quote(line: &[u8]) -> String {
     s
 }
 
+/// Bytes between dated sample lines: about 4096 samples per file (every
+/// line of a small file), at most every 256 KiB. Each sample is a full
+/// parse, so this bounds their cost to a few milliseconds per GiB.
 fn sample_step(size: u64) -> u64 {
-    (size / 50_000).min(64 * 1024)
+    let step = (size / 4096).min(256 * 1024);
+    if size > SPLIT_ABOVE {
+        // Big files (often many of them, rotated): one sample per 128 KiB
+        // at least, so a directory of them costs what one file does.
+        step.max(128 * 1024)
+    } else {
+        step
+    }
 }
 
 fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
@@ -374,6 +453,159 @@ fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
     })
 }
 
+/// Plain files larger than this are read in line-aligned chunks, in
+/// parallel.
+const SPLIT_ABOVE: u64 = 64 << 20;
+/// Size of those chunks. It depends on nothing but this constant, so the
+/// output is the same for any thread count.
+const CHUNK_BYTES: u64 = 32 << 20;
+
+/// A line-aligned byte range of a plain file, and how many lines come
+/// before it.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    start: u64,
+    len: u64,
+    lines_before: u64,
+}
+
+/// Turns the lines pass 1 hands over into observations, samples and
+/// problems.
+struct Pass1Lines<'a> {
+    catalog: &'a Catalog,
+    ctx: LineCtx<'a>,
+    cited_candidates: usize,
+    /// A line with more than white space was seen (a file of blank lines
+    /// has no format and loses nothing).
+    any_content: bool,
+}
+
+impl Pass1Lines<'_> {
+    fn line(
+        &mut self,
+        out: &mut Pass1,
+        n: u64,
+        line: &[u8],
+        kind: input::LineKind,
+        parser: Option<ParserId>,
+    ) {
+        if !self.any_content && !line.iter().all(u8::is_ascii_whitespace) {
+            self.any_content = true;
+        }
+        let is_candidate = kind.candidate;
+        let want_sample = kind.sample;
+        if !is_candidate && !want_sample {
+            return;
+        }
+        let ctx = &self.ctx;
+        let Some(parser) = parser else {
+            if is_candidate {
+                out.summary.candidates += 1;
+                out.summary.unparsed_candidates += 1;
+                out.summary.note_unparsed(n);
+                if self.cited_candidates < CITE {
+                    self.cited_candidates += 1;
+                    out.problems.push(problem(
+                        ctx.label,
+                        Some(n),
+                        "line mentions Messages.json but the file's format is unknown",
+                    ));
+                }
+            }
+            return;
+        };
+        let parsed = self.catalog.parse(parser, line);
+        if want_sample {
+            if let Ok(p) = &parsed {
+                if let Some(t) = time_of(p) {
+                    out.samples.push((t.nanos, n));
+                }
+            }
+        }
+        if !is_candidate {
+            if parsed.is_err() && !line.iter().all(u8::is_ascii_whitespace) {
+                out.summary.unparsed_other += 1;
+                out.summary.note_unparsed(n);
+            }
+            return;
+        }
+        out.summary.candidates += 1;
+        match parsed {
+            Err(e) => {
+                out.summary.unparsed_candidates += 1;
+                out.summary.note_unparsed(n);
+                if self.cited_candidates < CITE {
+                    self.cited_candidates += 1;
+                    out.problems.push(problem(
+                        ctx.label,
+                        Some(n),
+                        format!("candidate line (mentions Messages.json) not parsed: {e}"),
+                    ));
+                }
+            }
+            Ok(records) => {
+                let format = self.catalog.name(parser);
+                let mut found = false;
+                let mut unreadable = false;
+                for rec in records {
+                    let obs = match &rec {
+                        Parsed::Access(a) => ctx.access_obs(a, n, &format),
+                        Parsed::App(r) => ctx.app_obs(r, n, &format, true),
+                    };
+                    match obs {
+                        Some(Ok(o)) => {
+                            found = true;
+                            out.obs.push(o);
+                        }
+                        Some(Err(msg)) => {
+                            unreadable = true;
+                            out.problems.push(problem(ctx.label, Some(n), msg));
+                        }
+                        None => {}
+                    }
+                }
+                if unreadable && !found {
+                    out.summary.unparsed_candidates += 1;
+                    out.summary.note_unparsed(n);
+                }
+                if found {
+                    out.attempt_lines.insert(n);
+                    out.quotes.push((n, quote(line)));
+                }
+            }
+        }
+    }
+}
+
+/// The first [`DETECT_LINES`] lines of a plain file (overlong ones left
+/// out), for format detection.
+fn head_lines(path: &std::path::Path, max_line: usize) -> std::io::Result<Vec<Vec<u8>>> {
+    use std::io::{BufRead, Read};
+    let limit = (max_line as u64 + 2)
+        .saturating_mul(DETECT_LINES as u64)
+        .min(8 << 20);
+    let mut r = std::io::BufReader::new(std::fs::File::open(path)?.take(limit));
+    let mut lines = Vec::new();
+    let mut buf = Vec::new();
+    for _ in 0..DETECT_LINES {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        let mut l: &[u8] = &buf;
+        if let [rest @ .., b'\n'] = l {
+            l = rest;
+        }
+        if let [rest @ .., b'\r'] = l {
+            l = rest;
+        }
+        if l.len() <= max_line {
+            lines.push(l.to_vec());
+        }
+    }
+    Ok(lines)
+}
+
 /// Pass 1 over one file.
 fn scan_file(
     _idx: usize,
@@ -381,6 +613,7 @@ fn scan_file(
     catalog: &Catalog,
     cfg: &Config,
     progress: &Progress,
+    split: Split,
 ) -> Pass1 {
     let mut out = Pass1 {
         summary: FileSummary {
@@ -404,148 +637,75 @@ fn scan_file(
     let step = sample_step(src.size);
     let source_name = input::source_name(&src.label);
     let path_host = input::host_from_path(&src.label);
-
-    let mut head: Vec<(u64, Vec<u8>, input::LineKind)> = Vec::new();
-    let mut detected = false;
-    // A file of blank lines has no format and loses nothing.
-    let mut any_content = false;
-    let mut cited_candidates = 0usize;
-
-    let ctx = LineCtx {
-        label: &src.label,
-        source: &source_name,
-        path_host: path_host.as_deref(),
-        region: &cfg.default_region,
+    let mut lines = Pass1Lines {
+        catalog,
+        ctx: LineCtx {
+            label: &src.label,
+            source: &source_name,
+            path_host: path_host.as_deref(),
+            region: &cfg.default_region,
+        },
+        cited_candidates: 0,
+        any_content: false,
     };
 
-    let mut process =
-        |out: &mut Pass1, n: u64, line: &[u8], kind: input::LineKind, parser: Option<ParserId>| {
-            let is_candidate = kind.candidate;
-            let want_sample = kind.sample;
-            if !is_candidate && !want_sample {
-                return;
-            }
-            let Some(parser) = parser else {
-                if is_candidate {
-                    out.summary.candidates += 1;
-                    out.summary.unparsed_candidates += 1;
-                    out.summary.note_unparsed(n);
-                    if cited_candidates < CITE {
-                        cited_candidates += 1;
-                        out.problems.push(problem(
-                            ctx.label,
-                            Some(n),
-                            "line mentions Messages.json but the file's format is unknown",
-                        ));
-                    }
-                }
-                return;
-            };
-            let parsed = catalog.parse(parser, line);
-            if want_sample {
-                if let Ok(p) = &parsed {
-                    if let Some(t) = time_of(p) {
-                        out.samples.push((t.nanos, n));
-                    }
-                }
-            }
-            if !is_candidate {
-                if parsed.is_err() && !line.iter().all(u8::is_ascii_whitespace) {
-                    out.summary.unparsed_other += 1;
-                    out.summary.note_unparsed(n);
-                }
-                return;
-            }
-            out.summary.candidates += 1;
-            match parsed {
-                Err(e) => {
-                    out.summary.unparsed_candidates += 1;
-                    out.summary.note_unparsed(n);
-                    if cited_candidates < CITE {
-                        cited_candidates += 1;
-                        out.problems.push(problem(
-                            ctx.label,
-                            Some(n),
-                            format!("candidate line (mentions Messages.json) not parsed: {e}"),
-                        ));
-                    }
-                }
-                Ok(records) => {
-                    let format = catalog.name(parser);
-                    let mut found = false;
-                    let mut unreadable = false;
-                    for rec in records {
-                        let obs = match &rec {
-                            Parsed::Access(a) => ctx.access_obs(a, n, &format),
-                            Parsed::App(r) => ctx.app_obs(r, n, &format, true),
-                        };
-                        match obs {
-                            Some(Ok(o)) => {
-                                found = true;
-                                out.obs.push(o);
-                            }
-                            Some(Err(msg)) => {
-                                unreadable = true;
-                                out.problems.push(problem(ctx.label, Some(n), msg));
-                            }
-                            None => {}
+    let chunks = if comp == Compression::None && src.size > split.above {
+        input::line_chunks(&src.path, src.size, split.chunk)
+            .ok()
+            .filter(|c| c.len() > 1)
+    } else {
+        None
+    };
+    let end = if let Some(ranges) = chunks {
+        drop(reader);
+        scan_chunks(
+            &mut out, &mut lines, src, &ranges, cfg, &finder, step, progress,
+        )
+    } else {
+        let mut head: Vec<(u64, Vec<u8>, input::LineKind)> = Vec::new();
+        let mut detected = false;
+        let head_n = DETECT_LINES as u64;
+        let end = input::scan_lines(
+            reader,
+            cfg.max_line,
+            head_n,
+            &finder,
+            step,
+            |n, line, kind| {
+                if !detected {
+                    head.push((n, line.to_vec(), kind));
+                    if n >= head_n {
+                        detected = true;
+                        let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
+                        out.parser = catalog.detect(&refs);
+                        for (hn, hl, hk) in std::mem::take(&mut head) {
+                            let p = out.parser;
+                            lines.line(&mut out, hn, &hl, hk, p);
                         }
                     }
-                    if unreadable && !found {
-                        out.summary.unparsed_candidates += 1;
-                        out.summary.note_unparsed(n);
-                    }
-                    if found {
-                        out.attempt_lines.insert(n);
-                        out.quotes.push((n, quote(line)));
-                    }
+                    return;
                 }
+                let p = out.parser;
+                lines.line(&mut out, n, line, kind, p);
+            },
+        );
+        if !detected {
+            let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
+            out.parser = catalog.detect(&refs);
+            for (hn, hl, hk) in std::mem::take(&mut head) {
+                let p = out.parser;
+                lines.line(&mut out, hn, &hl, hk, p);
             }
-        };
-
-    let head_lines = DETECT_LINES as u64;
-    let end = input::scan_lines(
-        reader,
-        cfg.max_line,
-        head_lines,
-        &finder,
-        step,
-        |n, line, kind| {
-            if !any_content && !line.iter().all(u8::is_ascii_whitespace) {
-                any_content = true;
-            }
-            if !detected {
-                head.push((n, line.to_vec(), kind));
-                if n >= head_lines {
-                    detected = true;
-                    let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-                    out.parser = catalog.detect(&refs);
-                    for (hn, hl, hk) in std::mem::take(&mut head) {
-                        let p = out.parser;
-                        process(&mut out, hn, &hl, hk, p);
-                    }
-                }
-                return;
-            }
-            let p = out.parser;
-            process(&mut out, n, line, kind, p);
-        },
-    );
-    if !detected {
-        let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-        out.parser = catalog.detect(&refs);
-        for (hn, hl, hk) in std::mem::take(&mut head) {
-            let p = out.parser;
-            process(&mut out, hn, &hl, hk, p);
         }
-    }
+        end
+    };
 
     out.summary.lines = end.lines;
     out.summary.bytes = end.bytes;
     out.summary.posts = out.obs.len() as u64;
     if let Some(p) = out.parser {
         out.summary.format = catalog.name(p);
-    } else if end.lines > 0 && any_content {
+    } else if end.lines > 0 && lines.any_content {
         out.problems.push(problem(
             &src.label,
             None,
@@ -587,6 +747,110 @@ fn scan_file(
     out
 }
 
+/// Pass 1 over a big plain file: the format from its first lines, then
+/// every chunk scanned on its own (in parallel) and the results put back
+/// in order with line numbers made absolute.
+#[allow(clippy::too_many_arguments)]
+fn scan_chunks(
+    out: &mut Pass1,
+    lines: &mut Pass1Lines<'_>,
+    src: &Source,
+    ranges: &[(u64, u64)],
+    cfg: &Config,
+    finder: &memchr::memmem::Finder<'_>,
+    step: u64,
+    progress: &Progress,
+) -> input::WalkEnd {
+    let mut end = input::WalkEnd::default();
+    match head_lines(&src.path, cfg.max_line) {
+        Ok(head) => {
+            let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
+            out.parser = lines.catalog.detect(&refs);
+            lines.any_content = head.iter().any(|l| !l.iter().all(u8::is_ascii_whitespace));
+        }
+        Err(e) => {
+            end.error = Some(format!("read error: {e}"));
+            return end;
+        }
+    }
+    let parser = out.parser;
+    let catalog = lines.catalog;
+    let ctx = &lines.ctx;
+    let parts: Vec<(Pass1, input::WalkEnd)> = ranges
+        .par_iter()
+        .map(|&(start, len)| {
+            let mut part = Pass1::default();
+            let mut sink = Pass1Lines {
+                catalog,
+                ctx: *ctx,
+                cited_candidates: 0,
+                any_content: true,
+            };
+            let count = |n: u64| progress.bytes(n);
+            let e = match input::open_range_counted(&src.path, start, len, &count) {
+                Ok(r) => input::scan_lines(r, cfg.max_line, 0, finder, step, |n, l, k| {
+                    sink.line(&mut part, n, l, k, parser)
+                }),
+                Err(e) => input::WalkEnd {
+                    error: Some(format!("read error: {e}")),
+                    ..Default::default()
+                },
+            };
+            (part, e)
+        })
+        .collect();
+    let mut base = 0u64;
+    for ((start, len), (mut part, e)) in ranges.iter().copied().zip(parts) {
+        out.chunks.push(Chunk {
+            start,
+            len,
+            lines_before: base,
+        });
+        part.shift_lines(base);
+        for p in part.problems.drain(..) {
+            // Cite at most CITE unparsed candidates per file, as a whole
+            // file read would.
+            let cites = p.message.contains("Messages.json")
+                && (p.message.starts_with("candidate line")
+                    || p.message.starts_with("line mentions"));
+            if cites {
+                if lines.cited_candidates >= CITE {
+                    continue;
+                }
+                lines.cited_candidates += 1;
+            }
+            out.problems.push(p);
+        }
+        out.summary.candidates += part.summary.candidates;
+        out.summary.unparsed_candidates += part.summary.unparsed_candidates;
+        out.summary.unparsed_other += part.summary.unparsed_other;
+        for n in part.summary.first_unparsed.drain(..) {
+            out.summary.note_unparsed(n);
+        }
+        out.samples.append(&mut part.samples);
+        out.obs.append(&mut part.obs);
+        out.quotes.append(&mut part.quotes);
+        out.attempt_lines.extend(part.attempt_lines);
+        end.bytes += e.bytes;
+        end.overlong_count += e.overlong_count;
+        for l in e.overlong {
+            if end.overlong.len() < 5 {
+                end.overlong.push(base + l);
+            }
+        }
+        if end.error.is_none() {
+            if let Some(err) = e.error {
+                end.error = Some(err);
+                end.lines = base + e.lines;
+                return end;
+            }
+        }
+        base += e.lines;
+    }
+    end.lines = base;
+    end
+}
+
 #[derive(Default)]
 struct Pass2 {
     outcomes: Vec<Obs>,
@@ -613,9 +877,6 @@ fn scan_ids(
         return out;
     };
     let count = |n: u64| progress.bytes(n);
-    let Ok((reader, _)) = input::open_counted(&src.path, &count) else {
-        return out;
-    };
     let source_name = input::source_name(&src.label);
     let path_host = input::host_from_path(&src.label);
     let ctx = LineCtx {
@@ -625,106 +886,160 @@ fn scan_ids(
         region: &cfg.default_region,
     };
     let format = catalog.name(parser);
-    input::walk_lines(reader, cfg.max_line, |n, line| {
-        if p1.attempt_lines.contains(&n) {
-            return;
-        }
-        let by_id = matcher.is_some_and(|m| m.is_match(line));
-        let adjacent = adjacent_to
+    // Lines right after id-less request records, as line ranges.
+    let mut forced: Vec<(u64, u64)> = adjacent_to
+        .iter()
+        .map(|&r| (r + 1, r + ADJACENT_LINES))
+        .collect();
+    forced.sort_unstable();
+    let needle: &(dyn input::Needle + Sync) = match matcher {
+        Some(m) => m,
+        None => &input::NoNeedle,
+    };
+    let scan = |out: &mut Pass2, reader: &mut dyn std::io::Read, lines_before: u64| {
+        let local: Vec<(u64, u64)> = forced
             .iter()
-            .any(|&r| n > r && n <= r + ADJACENT_LINES);
-        if !by_id && !adjacent {
-            return;
-        }
-        let Ok(records) = catalog.parse(parser, line) else {
-            return;
-        };
-        for rec in records {
-            match rec {
-                Parsed::App(r) => {
-                    let shares = r.ids.values().any(|v| ids.contains(v));
-                    if !shares && !adjacent {
-                        continue;
-                    }
-                    if let Some(Ok(o)) = ctx.app_obs(&r, n, &format, false) {
-                        if o.kind == ObsKind::Outcome && (shares || o.attempt.ids.is_empty()) {
-                            out.outcomes.push(o);
+            .filter(|r| r.1 > lines_before)
+            .map(|&(a, b)| (a.saturating_sub(lines_before).max(1), b - lines_before))
+            .collect();
+        input::scan_lines_with(
+            reader,
+            cfg.max_line,
+            0,
+            needle,
+            u64::MAX / 2,
+            &local,
+            |local_n, line, kind| {
+                let n = lines_before + local_n;
+                if !kind.candidate && !kind.forced {
+                    return;
+                }
+                if p1.attempt_lines.contains(&n) {
+                    return;
+                }
+                let adjacent = kind.forced;
+                let Ok(records) = catalog.parse(parser, line) else {
+                    return;
+                };
+                for rec in records {
+                    match rec {
+                        Parsed::App(r) => {
+                            let shares = r.ids.values().any(|v| ids.contains(v));
+                            if !shares && !adjacent {
+                                continue;
+                            }
+                            if let Some(Ok(o)) = ctx.app_obs(&r, n, &format, false) {
+                                if o.kind == ObsKind::Outcome
+                                    && (shares || o.attempt.ids.is_empty())
+                                {
+                                    out.outcomes.push(o);
+                                    out.quotes.push((n, quote(line)));
+                                    continue;
+                                }
+                            }
+                            if !shares {
+                                continue;
+                            }
+                            if let Some(time) = r.time {
+                                let host =
+                                    r.host.clone().or_else(|| ctx.path_host.map(String::from));
+                                out.context.push((
+                                    ContextRecord {
+                                        kind: ContextKind::AppRecord,
+                                        time,
+                                        time_anchor: TimeAnchor::LogRecord,
+                                        source: ctx.source.to_string(),
+                                        summary: r
+                                            .message
+                                            .clone()
+                                            .unwrap_or_else(|| "(no message)".into()),
+                                        status: None,
+                                        client_addr: None,
+                                        user_agent: r.user_agent.clone(),
+                                        host,
+                                        code_path: r.code_path.clone(),
+                                        ids: r.ids.clone(),
+                                        idempotency_token: r.idempotency_token.clone(),
+                                        evidence: ctx.evidence(n),
+                                    },
+                                    r.code_path.logger.clone(),
+                                    r.pid.clone(),
+                                ));
+                                out.quotes.push((n, quote(line)));
+                            }
+                        }
+                        Parsed::Access(a) => {
+                            let aids = access_ids(&a);
+                            if !aids.values().any(|v| ids.contains(v)) {
+                                continue;
+                            }
+                            let Some(time) = a.time else { continue };
+                            let route = a
+                                .target
+                                .as_deref()
+                                .map(|t| t.split('?').next().unwrap_or(t).to_string());
+                            let summary = match (&a.method, &route) {
+                                (Some(m), Some(r)) => format!("{m} {r}"),
+                                _ => a.request_line.clone().unwrap_or_else(|| "-".into()),
+                            };
+                            out.context.push((
+                                ContextRecord {
+                                    kind: ContextKind::InboundRequest,
+                                    time,
+                                    time_anchor: a.time_anchor.unwrap_or(TimeAnchor::RequestEnd),
+                                    source: ctx.source.to_string(),
+                                    summary,
+                                    status: a.status,
+                                    client_addr: a
+                                        .forwarded_for
+                                        .as_deref()
+                                        .and_then(first_addr)
+                                        .or(a.remote_addr.clone()),
+                                    user_agent: a.user_agent.clone(),
+                                    host: a
+                                        .vhost
+                                        .clone()
+                                        .or_else(|| ctx.path_host.map(String::from)),
+                                    code_path: CodePath::default(),
+                                    ids: aids,
+                                    idempotency_token: a
+                                        .fields
+                                        .get("http_i_twilio_idempotency_token")
+                                        .cloned(),
+                                    evidence: ctx.evidence(n),
+                                },
+                                None,
+                                None,
+                            ));
                             out.quotes.push((n, quote(line)));
-                            continue;
                         }
                     }
-                    if !shares {
-                        continue;
-                    }
-                    if let Some(time) = r.time {
-                        let host = r.host.clone().or_else(|| ctx.path_host.map(String::from));
-                        out.context.push((
-                            ContextRecord {
-                                kind: ContextKind::AppRecord,
-                                time,
-                                time_anchor: TimeAnchor::LogRecord,
-                                source: ctx.source.to_string(),
-                                summary: r.message.clone().unwrap_or_else(|| "(no message)".into()),
-                                status: None,
-                                client_addr: None,
-                                user_agent: r.user_agent.clone(),
-                                host,
-                                code_path: r.code_path.clone(),
-                                ids: r.ids.clone(),
-                                idempotency_token: r.idempotency_token.clone(),
-                                evidence: ctx.evidence(n),
-                            },
-                            r.code_path.logger.clone(),
-                            r.pid.clone(),
-                        ));
-                        out.quotes.push((n, quote(line)));
-                    }
                 }
-                Parsed::Access(a) => {
-                    let aids = access_ids(&a);
-                    if !aids.values().any(|v| ids.contains(v)) {
-                        continue;
-                    }
-                    let Some(time) = a.time else { continue };
-                    let route = a
-                        .target
-                        .as_deref()
-                        .map(|t| t.split('?').next().unwrap_or(t).to_string());
-                    let summary = match (&a.method, &route) {
-                        (Some(m), Some(r)) => format!("{m} {r}"),
-                        _ => a.request_line.clone().unwrap_or_else(|| "-".into()),
-                    };
-                    out.context.push((
-                        ContextRecord {
-                            kind: ContextKind::InboundRequest,
-                            time,
-                            time_anchor: a.time_anchor.unwrap_or(TimeAnchor::RequestEnd),
-                            source: ctx.source.to_string(),
-                            summary,
-                            status: a.status,
-                            client_addr: a
-                                .forwarded_for
-                                .as_deref()
-                                .and_then(first_addr)
-                                .or(a.remote_addr.clone()),
-                            user_agent: a.user_agent.clone(),
-                            host: a.vhost.clone().or_else(|| ctx.path_host.map(String::from)),
-                            code_path: CodePath::default(),
-                            ids: aids,
-                            idempotency_token: a
-                                .fields
-                                .get("http_i_twilio_idempotency_token")
-                                .cloned(),
-                            evidence: ctx.evidence(n),
-                        },
-                        None,
-                        None,
-                    ));
-                    out.quotes.push((n, quote(line)));
-                }
-            }
+            },
+        );
+    };
+    if p1.chunks.is_empty() {
+        if let Ok((mut reader, _)) = input::open_counted(&src.path, &count) {
+            scan(&mut out, &mut reader, 0);
         }
-    });
+        return out;
+    }
+    let parts: Vec<Pass2> = p1
+        .chunks
+        .par_iter()
+        .map(|c| {
+            let mut part = Pass2::default();
+            if let Ok(mut r) = input::open_range_counted(&src.path, c.start, c.len, &count) {
+                scan(&mut part, &mut r, c.lines_before);
+            }
+            part
+        })
+        .collect();
+    for mut part in parts {
+        out.outcomes.append(&mut part.outcomes);
+        out.context.append(&mut part.context);
+        out.quotes.append(&mut part.quotes);
+    }
     out
 }
 
@@ -735,6 +1050,7 @@ fn first_addr(xff: &str) -> Option<String> {
         .map(String::from)
 }
 
+#[derive(Clone, Copy)]
 struct LineCtx<'a> {
     label: &'a str,
     source: &'a str,
@@ -1153,45 +1469,45 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
     });
     // (attempt, still open, file, line, logger, pid)
     let mut linked: Vec<Linked> = Vec::new();
+    // Indices of the still-open entries of `linked`, in order: searching
+    // only these keeps linking linear in practice (closed calls are many).
+    let mut open_list: Vec<usize> = Vec::new();
     let mut unlinked_outcomes: Vec<Obs> = Vec::new();
     for o in app_obs {
         // An open request this record belongs to: shares an id (preferring
         // the same file), or for id-less loggers the same file, logger and
         // process within a few lines.
-        let open = linked
-            .iter()
-            .enumerate()
-            .rev()
-            .filter(|(_, (_, open, ..))| *open)
-            .find(|(_, (a, _, file, line, logger, pid))| {
-                if !o.attempt.ids.is_empty() && a.ids.shares_any(&o.attempt.ids) {
-                    return true;
-                }
-                o.attempt.ids.is_empty()
-                    && a.ids.is_empty()
-                    && *file == o.file
-                    && o.line > *line
-                    && o.line <= line + ADJACENT_LINES
-                    && *logger == o.logger
-                    && *pid == o.pid
-            })
-            .map(|(i, _)| i);
+        let open = open_list.iter().rev().copied().find(|&i| {
+            let (a, _, file, line, logger, pid) = &linked[i];
+            if !o.attempt.ids.is_empty() && a.ids.shares_any(&o.attempt.ids) {
+                return true;
+            }
+            o.attempt.ids.is_empty()
+                && a.ids.is_empty()
+                && *file == o.file
+                && o.line > *line
+                && o.line <= line + ADJACENT_LINES
+                && *logger == o.logger
+                && *pid == o.pid
+        });
+        let mut close = |i: usize, linked: &mut Vec<Linked>, o: &Obs| {
+            merge_into(&mut linked[i].0, &o.attempt);
+            linked[i].1 = false;
+            if let Some(p) = open_list.iter().rposition(|&j| j == i) {
+                open_list.remove(p);
+            }
+        };
         match o.kind {
             ObsKind::Request => {
+                open_list.push(linked.len());
                 linked.push((o.attempt, true, o.file, o.line, o.logger, o.pid));
             }
             ObsKind::Full => match open {
-                Some(i) => {
-                    merge_into(&mut linked[i].0, &o.attempt);
-                    linked[i].1 = false;
-                }
+                Some(i) => close(i, &mut linked, &o),
                 None => linked.push((o.attempt, false, o.file, o.line, o.logger, o.pid)),
             },
             ObsKind::Outcome => match open {
-                Some(i) => {
-                    merge_into(&mut linked[i].0, &o.attempt);
-                    linked[i].1 = false;
-                }
+                Some(i) => close(i, &mut linked, &o),
                 None => unlinked_outcomes.push(o),
             },
         }
@@ -1394,5 +1710,102 @@ mod tests {
         assert_eq!(c.gaps[0].before.line, 20);
         assert!(c.covers(100 * 1_000_000_000, 0));
         assert!(!c.covers((19 * 20 + 1000) * 1_000_000_000, 0));
+    }
+
+    fn chunk_corpus(dir: &std::path::Path) -> Vec<Source> {
+        let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
+        let mut access = String::new();
+        let mut app = String::new();
+        for i in 0..3000u64 {
+            let t = format!(
+                "20/Nov/2026:1{}:{:02}:{:02} +0000",
+                i / 3600,
+                i / 60 % 60,
+                i % 60
+            );
+            if i % 37 == 5 {
+                access.push_str(&format!("10.0.1.21 - - [{t}] \"POST /2010-04-01/Accounts/{acct}/Messages.json HTTP/1.1\" 201 812 \"-\" \"twilio-go/1.23.0\"\n"));
+            } else {
+                access.push_str(&format!(
+                    "203.0.113.9 - - [{t}] \"GET /a/{i} HTTP/1.1\" 200 12 \"-\" \"curl/8.5.0\"\n"
+                ));
+            }
+            let ts = 1_795_192_400 + i as i64;
+            match i % 41 {
+                3 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"worker.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"request_id\":\"req{i:08}\"}}\n", i % 1000)),
+                4 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.5,\"logger\":\"worker.sms\",\"msg\":\"twilio response\",\"request_id\":\"req{:08}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n", i - 1)),
+                // id-less request records, answered on a later line
+                20 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"legacy.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155551{:03}\"}}\n", i % 1000)),
+                22 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"legacy.sms\",\"msg\":\"twilio message sent\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n")),
+                _ => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"worker.jobs\",\"msg\":\"job started\",\"request_id\":\"job{i}\"}}\n")),
+            }
+        }
+        let mut out = Vec::new();
+        for (name, text) in [("access.log", access), ("worker.log", app)] {
+            let p = dir.join(name);
+            std::fs::write(&p, &text).expect("write");
+            out.push(Source::file(name.to_string(), p, text.len() as u64));
+        }
+        out
+    }
+
+    fn run_split(sources: &[Source], split: Split, threads: usize) -> Extraction {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            assemble(yields_split(
+                sources,
+                &Catalog::builtin(),
+                &Config::default(),
+                &Progress::hidden(),
+                &BTreeSet::new(),
+                split,
+            ))
+        })
+    }
+
+    #[test]
+    fn chunked_reading_finds_what_a_whole_file_read_finds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sources = chunk_corpus(dir.path());
+        let whole = run_split(&sources, Split::default(), 1);
+        let tiny = Split {
+            above: 0,
+            chunk: 4096,
+        };
+        let chunked = run_split(&sources, tiny, 2);
+        assert!(whole.attempts.len() > 100, "{}", whole.attempts.len());
+        assert!(whole
+            .attempts
+            .iter()
+            .any(|a| a.sid.is_some() && a.code_path.logger.as_deref() == Some("legacy.sms")));
+        assert_eq!(
+            format!("{:?}", whole.attempts),
+            format!("{:?}", chunked.attempts)
+        );
+        assert_eq!(
+            format!("{:?}", whole.context),
+            format!("{:?}", chunked.context)
+        );
+        assert_eq!(whole.quotes, chunked.quotes);
+        let counts = |e: &Extraction| {
+            e.files
+                .iter()
+                .map(|f| (f.lines, f.bytes, f.candidates, f.posts))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(counts(&whole), counts(&chunked));
+        // Chunks depend on the file only: any thread count, same bytes.
+        let one = run_split(&sources, tiny, 1);
+        assert_eq!(
+            format!("{:?}", one.attempts),
+            format!("{:?}", chunked.attempts)
+        );
+        assert_eq!(
+            format!("{:?}", one.coverage),
+            format!("{:?}", chunked.coverage)
+        );
     }
 }

@@ -275,6 +275,62 @@ pub fn open_counted<'a>(
     Ok((reader, comp))
 }
 
+/// A plain file's bytes `start..start + len`, calling `counter` with every
+/// count of bytes read (for chunks of big plain files read in parallel).
+pub fn open_range_counted<'a>(
+    path: &Path,
+    start: u64,
+    len: u64,
+    counter: &'a (dyn Fn(u64) + Sync),
+) -> io::Result<impl Read + 'a> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(start))?;
+    Ok(Counted {
+        inner: f.take(len),
+        counter,
+    })
+}
+
+/// Cut a plain file of `size` bytes into ranges of about `chunk` bytes
+/// that start right after a newline (the first at 0), so every range holds
+/// whole lines. The cuts depend only on the file's bytes and `chunk`, never
+/// on the thread count.
+pub fn line_chunks(path: &Path, size: u64, chunk: u64) -> io::Result<Vec<(u64, u64)>> {
+    use std::io::{Seek, SeekFrom};
+    let chunk = chunk.max(1);
+    let mut f = File::open(path)?;
+    let mut cuts = vec![0u64];
+    let mut probe = vec![0u8; 64 * 1024];
+    let mut at = chunk;
+    while at < size {
+        f.seek(SeekFrom::Start(at))?;
+        let mut pos = at;
+        let mut found = None;
+        while found.is_none() {
+            let n = f.read(&mut probe)?;
+            if n == 0 {
+                break;
+            }
+            found = memchr::memchr(b'\n', &probe[..n]).map(|i| pos + i as u64 + 1);
+            pos += n as u64;
+        }
+        match found {
+            Some(c) if c < size => {
+                cuts.push(c);
+                at = c + chunk;
+            }
+            _ => break,
+        }
+    }
+    let mut ranges = Vec::with_capacity(cuts.len());
+    for (i, &c) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(size);
+        ranges.push((c, end - c));
+    }
+    Ok(ranges)
+}
+
 /// Read a whole (small) file, decompressed. Used for Twilio exports and
 /// grammar files.
 pub fn read_all(path: &Path) -> io::Result<Vec<u8>> {
@@ -573,6 +629,36 @@ pub struct LineKind {
     /// The line sits at a sampling point (every `sample_step` bytes), for
     /// dating the source's coverage.
     pub sample: bool,
+    /// The line lies in one of the forced line ranges of [`scan_lines_with`].
+    pub forced: bool,
+}
+
+/// A search for candidate lines over a whole buffer (ripgrep's fast path:
+/// search the buffer, then expand the match to its line).
+pub trait Needle {
+    /// Offset of the first match in `hay`, if any.
+    fn find_in(&self, hay: &[u8]) -> Option<usize>;
+}
+
+impl Needle for memchr::memmem::Finder<'_> {
+    fn find_in(&self, hay: &[u8]) -> Option<usize> {
+        self.find(hay)
+    }
+}
+
+impl Needle for aho_corasick::AhoCorasick {
+    fn find_in(&self, hay: &[u8]) -> Option<usize> {
+        self.find(hay).map(|m| m.start())
+    }
+}
+
+/// A needle that never matches (only head, sampled and forced lines).
+pub struct NoNeedle;
+
+impl Needle for NoNeedle {
+    fn find_in(&self, _hay: &[u8]) -> Option<usize> {
+        None
+    }
 }
 
 /// The fast walk: like [`walk_lines`], but only the first `head` lines,
@@ -581,13 +667,29 @@ pub struct LineKind {
 /// for the literal and a vectorised newline count, never looked at line by
 /// line. Line numbers stay exact. `sample_step == 0` samples every line.
 pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
-    mut reader: R,
+    reader: R,
     max_line: usize,
     head: u64,
     literal: &memchr::memmem::Finder<'_>,
     sample_step: u64,
+    f: F,
+) -> WalkEnd {
+    scan_lines_with(reader, max_line, head, literal, sample_step, &[], f)
+}
+
+/// [`scan_lines`] with any [`Needle`], and `forced`: sorted, inclusive
+/// ranges of line numbers whose every line is handed over too (marked
+/// [`LineKind::forced`]).
+pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKind)>(
+    mut reader: R,
+    max_line: usize,
+    head: u64,
+    literal: &N,
+    sample_step: u64,
+    forced: &[(u64, u64)],
     mut f: F,
 ) -> WalkEnd {
+    let mut fi = 0usize; // first forced range that may still apply
     const CHUNK: usize = 1 << 20;
     let mut end = WalkEnd::default();
     let mut buf: Vec<u8> = vec![0; CHUNK.min(max_line.max(4096) + 1).max(64 * 1024)];
@@ -652,13 +754,44 @@ pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
             skipping = false;
             pos = nl;
         }
+        // The next candidate at or after `pos`, once searched for (so that
+        // sampling points between candidates do not search again).
+        let mut cand_cache: Option<Option<usize>> = None;
         while pos < region.len() {
             let abs_pos = base + pos as u64;
             // Next event: a head line, a candidate, or a sampling point.
-            let event = if lineno < head {
+            while fi < forced.len() && forced[fi].1 <= lineno {
+                fi += 1;
+            }
+            // Start of the next forced line, if it lies in this region.
+            let forced_at = forced.get(fi).and_then(|&(first, _)| {
+                let next = lineno + 1;
+                if first <= next {
+                    Some(pos)
+                } else {
+                    let skip = usize::try_from(first - next - 1).ok()?;
+                    memchr::memchr_iter(b'\n', &region[pos..])
+                        .nth(skip)
+                        .map(|i| pos + i + 1)
+                        .filter(|&p| p < region.len())
+                }
+            });
+            let event = if lineno < head || forced_at == Some(pos) {
                 Some(pos)
             } else {
-                let cand = literal.find(&region[pos..]).map(|i| pos + i);
+                let cand = match cand_cache {
+                    Some(Some(c)) if c >= pos => Some(c),
+                    Some(None) => None,
+                    _ => {
+                        let c = literal.find_in(&region[pos..]).map(|i| pos + i);
+                        cand_cache = Some(c);
+                        c
+                    }
+                };
+                let cand = match (cand, forced_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 let samp = if next_sample <= abs_pos {
                     Some(pos)
                 } else if next_sample < base + region.len() as u64 {
@@ -687,8 +820,11 @@ pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
             let abs_end = base + line_end as u64;
             let kind = LineKind {
                 head: lineno <= head,
-                candidate: literal.find(line).is_some(),
+                candidate: literal.find_in(line).is_some(),
                 sample: next_sample <= abs_end,
+                forced: forced
+                    .get(fi)
+                    .is_some_and(|&(a, b)| a <= lineno && lineno <= b),
             };
             if kind.sample {
                 next_sample = abs_end + sample_step.max(1);
@@ -834,6 +970,37 @@ mod scan_tests {
                 reference(&data, max, b"Messages.json", 1),
                 "{max}"
             );
+        }
+    }
+
+    #[test]
+    fn forced_ranges_hand_over_exactly_their_lines() {
+        let data: Vec<u8> = (1..=100)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let forced = [(5, 7), (6, 8), (50, 50), (99, 120)];
+        for buf_cut in [data.len(), 333] {
+            let mut seen = Vec::new();
+            let end = scan_lines_with(
+                &data[..buf_cut],
+                1000,
+                0,
+                &NoNeedle,
+                u64::MAX / 2,
+                &forced,
+                |n, l, k| {
+                    if k.forced {
+                        seen.push((n, String::from_utf8_lossy(l).into_owned()));
+                    }
+                },
+            );
+            let want: Vec<(u64, String)> = [5u64, 6, 7, 8, 50, 99, 100]
+                .iter()
+                .filter(|&&n| n <= end.lines)
+                .map(|&n| (n, format!("line {n}")))
+                .filter(|(n, _)| *n < end.lines || buf_cut == data.len())
+                .collect();
+            assert_eq!(seen, want, "{buf_cut}");
         }
     }
 

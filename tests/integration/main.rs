@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_input;
+mod equality;
 mod extract_cli;
 mod formats_cli;
 mod fuzz_regressions;
