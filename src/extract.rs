@@ -319,13 +319,17 @@ fn quote(line: &[u8]) -> String {
 /// parse, so this bounds their cost to a few milliseconds per GiB.
 fn sample_step(size: u64) -> u64 {
     let step = (size / 4096).min(256 * 1024);
-    if size > SPLIT_ABOVE {
-        // Big files (often many of them, rotated): one sample per 128 KiB
-        // at least, so a directory of them costs what one file does.
-        step.max(128 * 1024)
+    // Bigger files (often many of them, rotated; compressed ones inflate to
+    // several times their size) get at most one sample per 32 or 128 KiB,
+    // so that a directory of them costs about what one file does.
+    let floor = if size > SPLIT_ABOVE {
+        128 * 1024
+    } else if size > 1 << 20 {
+        32 * 1024
     } else {
-        step
-    }
+        0
+    };
+    step.max(floor)
 }
 
 fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
