@@ -2,7 +2,8 @@
 # Benchmark sidtrace against its peers on the same files (see README,
 # "Performance"). Usage: bench/run.sh [--quick]
 #
-#   SIDTRACE_BENCH_DATA  where generated corpora are cached (default bench/data)
+#   SIDTRACE_BENCH_DATA  where generated corpora are cached (default bench/data,
+#                        bench/data-quick with --quick)
 #   BENCH_RUNS           hyperfine runs per command (default 5)
 #   BENCH_BIG=0          skip the 4 GiB memory check
 #   BENCH_GENERATE_ONLY=1  only build and generate the corpora
@@ -15,11 +16,15 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-DATA=${SIDTRACE_BENCH_DATA:-$ROOT/bench/data}
 RUNS=${BENCH_RUNS:-5}
 BIG=${BENCH_BIG:-1}
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
+if [ $QUICK = 1 ]; then
+    DATA=${SIDTRACE_BENCH_DATA:-$ROOT/bench/data-quick}
+else
+    DATA=${SIDTRACE_BENCH_DATA:-$ROOT/bench/data}
+fi
 
 if [ $QUICK = 1 ]; then
     GIB=64MiB; JSON=32MiB; GOA=20MB; MULTI=32MiB; RECORDS=100000; POSTS=10000

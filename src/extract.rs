@@ -364,7 +364,7 @@ fn yields_split(
 
     let need_pass2: Vec<usize> = (0..sources.len())
         .filter(|i| {
-            pass1[*i].parser.is_some()
+            pass1[*i].parser.is_some_and(|p| can_link(catalog, p))
                 && (matcher.is_some() || adjacency.contains_key(sources[*i].label.as_str()))
         })
         .collect();
@@ -437,13 +437,17 @@ fn quote(line: &[u8]) -> String {
 /// parse, so this bounds their cost to a few milliseconds per GiB.
 fn sample_step(size: u64) -> u64 {
     let step = (size / 4096).min(256 * 1024);
-    if size > SPLIT_ABOVE {
-        // Big files (often many of them, rotated): one sample per 128 KiB
-        // at least, so a directory of them costs what one file does.
-        step.max(128 * 1024)
+    // Bigger files (often many of them, rotated; compressed ones inflate to
+    // several times their size) get at most one sample per 32 or 128 KiB,
+    // so that a directory of them costs about what one file does.
+    let floor = if size > SPLIT_ABOVE {
+        128 * 1024
+    } else if size > 1 << 20 {
+        32 * 1024
     } else {
-        step
-    }
+        0
+    };
+    step.max(floor)
 }
 
 fn time_of(parsed: &[Parsed]) -> Option<Stamp> {
@@ -1144,6 +1148,32 @@ pub fn classify_failure(text: &str) -> Failure {
     }
 }
 
+/// The access-log fields [`access_ids`] reads ids from (besides the
+/// request id the grammar recognises itself).
+const ACCESS_ID_FIELDS: &[&str] = &[
+    "http_x_request_id",
+    "http_x_correlation_id",
+    "http_traceparent",
+    "http_x_b3_traceid",
+    "http_x_trace_id",
+    "http_x_amzn_trace_id",
+    "http_x_job_id",
+    "upstream_http_twilio_request_id",
+    "sent_http_twilio_request_id",
+];
+
+/// Whether pass 2 can find anything in a file read with `parser`: an
+/// access-log format without any id field (plain `combined`, say) never
+/// shares an id with a POST, so its file need not be read again.
+fn can_link(catalog: &Catalog, parser: ParserId) -> bool {
+    match parser {
+        ParserId::Json => true,
+        ParserId::Access(i) => catalog.access.get(i).map_or(true, |g| {
+            g.has_id_field(|name| ACCESS_ID_FIELDS.contains(&name))
+        }),
+    }
+}
+
 fn access_ids(a: &AccessLine) -> Ids {
     let f = |k: &str| a.fields.get(k).filter(|v| !v.is_empty()).cloned();
     let trace = f("http_traceparent")
@@ -1807,5 +1837,34 @@ mod tests {
             format!("{:?}", one.coverage),
             format!("{:?}", chunked.coverage)
         );
+    }
+
+    #[test]
+    fn pass_two_skips_only_formats_without_id_fields() {
+        use crate::access::{AccessGrammar, Escape};
+        let mut catalog = Catalog::builtin();
+        let combined = catalog
+            .access
+            .iter()
+            .position(|g| g.name() == "nginx:combined")
+            .expect("built-in combined");
+        assert!(!can_link(&catalog, ParserId::Access(combined)));
+        assert!(can_link(&catalog, ParserId::Json));
+        for (i, var) in ["$http_x_request_id", "$request_id", "$http_traceparent"]
+            .iter()
+            .enumerate()
+        {
+            let g = AccessGrammar::compile_nginx(
+                &format!("t{i}"),
+                &format!("$remote_addr [$time_local] \"$request\" $status {var}"),
+                Escape::Default,
+            )
+            .expect("compiles");
+            catalog.access.push(g);
+            assert!(
+                can_link(&catalog, ParserId::Access(catalog.access.len() - 1)),
+                "{var}"
+            );
+        }
     }
 }

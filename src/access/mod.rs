@@ -234,6 +234,18 @@ impl AccessGrammar {
         self.template.parse(line)
     }
 
+    /// True when a field of the format is named by `pred` or holds a
+    /// request id (`$request_id`, `%{UNIQUE_ID}e`, …): what tells whether a
+    /// line of this format can ever carry a given id.
+    pub fn has_id_field(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.template.steps.iter().any(|s| match s {
+            template::Step::Field(f) => {
+                matches!(f.kind, template::Kind::RequestId(_)) || pred(&f.name)
+            }
+            template::Step::Lit(_) => false,
+        })
+    }
+
     /// Tie-breaker for detection: literal bytes plus four per field.
     pub fn specificity(&self) -> usize {
         self.template.specificity()
