@@ -485,6 +485,16 @@ struct Pass1Lines<'a> {
 }
 
 impl Pass1Lines<'_> {
+    /// Count a candidate line that could not be read, citing the first few.
+    fn unparsed_candidate(&mut self, out: &mut Pass1, n: u64, message: String) {
+        out.summary.unparsed_candidates += 1;
+        out.summary.note_unparsed(n);
+        if self.cited_candidates < CITE {
+            self.cited_candidates += 1;
+            out.problems.push(problem(self.ctx.label, Some(n), message));
+        }
+    }
+
     fn line(
         &mut self,
         out: &mut Pass1,
@@ -501,23 +511,18 @@ impl Pass1Lines<'_> {
         if !is_candidate && !want_sample {
             return;
         }
-        let ctx = &self.ctx;
         let Some(parser) = parser else {
             if is_candidate {
                 out.summary.candidates += 1;
-                out.summary.unparsed_candidates += 1;
-                out.summary.note_unparsed(n);
-                if self.cited_candidates < CITE {
-                    self.cited_candidates += 1;
-                    out.problems.push(problem(
-                        ctx.label,
-                        Some(n),
-                        "line mentions Messages.json but the file's format is unknown",
-                    ));
-                }
+                self.unparsed_candidate(
+                    out,
+                    n,
+                    "line mentions Messages.json but the file's format is unknown".into(),
+                );
             }
             return;
         };
+        let ctx = &self.ctx;
         let parsed = self.catalog.parse(parser, line);
         if want_sample {
             if let Ok(p) = &parsed {
@@ -535,18 +540,11 @@ impl Pass1Lines<'_> {
         }
         out.summary.candidates += 1;
         match parsed {
-            Err(e) => {
-                out.summary.unparsed_candidates += 1;
-                out.summary.note_unparsed(n);
-                if self.cited_candidates < CITE {
-                    self.cited_candidates += 1;
-                    out.problems.push(problem(
-                        ctx.label,
-                        Some(n),
-                        format!("candidate line (mentions Messages.json) not parsed: {e}"),
-                    ));
-                }
-            }
+            Err(e) => self.unparsed_candidate(
+                out,
+                n,
+                format!("candidate line (mentions Messages.json) not parsed: {e}"),
+            ),
             Ok(records) => {
                 let format = self.catalog.name(parser);
                 let mut found = false;
