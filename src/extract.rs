@@ -347,20 +347,7 @@ fn yields_split(
             }
         }
     }
-    let id_list: Vec<String> = ids.iter().cloned().collect();
-    let matcher = if id_list.is_empty() {
-        None
-    } else {
-        // Ids are mostly hex or base64: a prefilter on their first bytes
-        // fires all the time, so search with the automaton alone (a DFA
-        // when the ids are few enough for it to stay small).
-        let dfa = id_list.len() <= 5_000;
-        aho_corasick::AhoCorasickBuilder::new()
-            .prefilter(false)
-            .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&id_list)
-            .ok()
-    };
+    let matcher = IdNeedle::new(&ids, DFA_MAX_IDS);
 
     let need_pass2: Vec<usize> = (0..sources.len())
         .filter(|i| {
@@ -869,7 +856,7 @@ fn scan_ids(
     p1: &Pass1,
     catalog: &Catalog,
     cfg: &Config,
-    matcher: Option<&AhoCorasick>,
+    matcher: Option<&IdNeedle>,
     ids: &BTreeSet<String>,
     adjacent_to: &[u64],
     progress: &Progress,
@@ -1596,6 +1583,152 @@ pub fn failure_text(f: &Failure) -> &str {
     }
 }
 
+/// Up to this many ids, pass 2 searches with one Aho-Corasick DFA; above,
+/// the DFA would grow too big and the NFA is slow (~100 MB/s), so ids are
+/// looked up token by token in a hash set instead.
+const DFA_MAX_IDS: usize = 5_000;
+
+/// Finds the lines that may carry one of the ids pass 1 found. A false hit
+/// costs a parse; a miss would lose a linked record, so every id is always
+/// found where it stands as a token of its own (between quotes, spaces,
+/// `=`, `,` …) or as a `-`-separated part of one (a W3C `traceparent`).
+pub enum IdNeedle {
+    /// Few ids: one automaton over the bytes.
+    Automaton(AhoCorasick),
+    /// Many ids: tokens of `[A-Za-z0-9_-]` checked against a hash set after
+    /// a length filter; ids with other bytes go to a (small) automaton.
+    Tokens {
+        /// Ids made of token bytes only.
+        set: std::collections::HashSet<Vec<u8>, BuildFx>,
+        /// `lens[n]`: some id in `set` is `n` bytes long.
+        lens: Vec<bool>,
+        /// The other ids.
+        rest: Option<AhoCorasick>,
+    },
+}
+
+fn token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+impl IdNeedle {
+    /// A needle for `ids`; `None` when there are none.
+    pub fn new(ids: &BTreeSet<String>, dfa_max: usize) -> Option<IdNeedle> {
+        if ids.is_empty() {
+            return None;
+        }
+        if ids.len() <= dfa_max {
+            // Ids are mostly hex or base64: a prefilter on their first bytes
+            // fires all the time, so search with the automaton alone.
+            return aho_corasick::AhoCorasickBuilder::new()
+                .prefilter(false)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(ids)
+                .ok()
+                .map(IdNeedle::Automaton);
+        }
+        let mut set = std::collections::HashSet::with_hasher(BuildFx);
+        let mut lens = vec![false; 257];
+        let mut others = Vec::new();
+        for id in ids {
+            let b = id.as_bytes();
+            if b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
+                if let Some(l) = lens.get_mut(b.len()) {
+                    *l = true;
+                }
+                set.insert(b.to_vec());
+            } else {
+                others.push(id.as_str());
+            }
+        }
+        let rest = if others.is_empty() {
+            None
+        } else {
+            aho_corasick::AhoCorasick::new(&others).ok()
+        };
+        Some(IdNeedle::Tokens { set, lens, rest })
+    }
+}
+
+impl input::Needle for IdNeedle {
+    fn find_in(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            IdNeedle::Automaton(a) => a.find(hay).map(|m| m.start()),
+            IdNeedle::Tokens { set, lens, rest } => {
+                let hit = |s: usize, e: usize| -> bool {
+                    lens.get(e - s).copied().unwrap_or(false) && set.contains(&hay[s..e])
+                };
+                let mut by_token = None;
+                let mut i = 0;
+                'scan: while i < hay.len() {
+                    if !token_byte(hay[i]) {
+                        i += 1;
+                        continue;
+                    }
+                    let start = i;
+                    while i < hay.len() && token_byte(hay[i]) {
+                        i += 1;
+                    }
+                    if hit(start, i) {
+                        by_token = Some(start);
+                        break;
+                    }
+                    // The parts between dashes (a traceparent's trace id).
+                    let mut s = start;
+                    for k in start..=i {
+                        if k == i || hay[k] == b'-' {
+                            if k > s && (s != start || k != i) && hit(s, k) {
+                                by_token = Some(s);
+                                break 'scan;
+                            }
+                            s = k + 1;
+                        }
+                    }
+                }
+                let by_rest = rest.as_ref().and_then(|a| a.find(hay).map(|m| m.start()));
+                match (by_token, by_rest) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        }
+    }
+}
+
+/// A small fast hasher for the id set (FxHash's multiply-rotate): ids are
+/// not attacker-chosen keys here, and SipHash would dominate the search.
+#[derive(Default, Clone, Copy)]
+pub struct BuildFx;
+
+/// See [`BuildFx`].
+#[derive(Default)]
+pub struct Fx(u64);
+
+impl std::hash::BuildHasher for BuildFx {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Smallest hole worth reporting, whatever the source's rate.
 const MIN_GAP_NANOS: i64 = 5 * 60 * 1_000_000_000;
 /// A hole is this many times the source's median spacing between dated samples.
@@ -1863,6 +1996,47 @@ mod tests {
                 can_link(&catalog, ParserId::Access(catalog.access.len() - 1)),
                 "{var}"
             );
+        }
+    }
+
+    #[test]
+    fn many_ids_are_found_token_by_token_where_they_stand() {
+        use crate::input::Needle;
+        let mut ids = BTreeSet::new();
+        for i in 0..300u64 {
+            ids.insert(format!(
+                "{:016x}{:016x}",
+                i.wrapping_mul(0x9e3779b97f4a7c15),
+                i
+            ));
+            ids.insert(format!("job-{i:06}"));
+            ids.insert(format!("Qx{i}_base64-ish-{i}"));
+        }
+        ids.insert("ab@cd.ef123456".to_string());
+        let tokens = IdNeedle::new(&ids, 0).expect("ids");
+        assert!(matches!(tokens, IdNeedle::Tokens { .. }));
+        let automaton = IdNeedle::new(&ids, usize::MAX).expect("ids");
+        for id in &ids {
+            let lines = [
+                format!(r#"{{"level":"info","request_id":"{id}","msg":"x"}}"#),
+                format!("X-Request-ID: {id}"),
+                format!("rid={id}&y=2"),
+                format!("10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 0 {id}"),
+            ];
+            for l in &lines {
+                let t = tokens.find_in(l.as_bytes());
+                assert!(t.is_some(), "{l}");
+                assert_eq!(t, automaton.find_in(l.as_bytes()), "{l}");
+            }
+        }
+        let hex = ids.iter().find(|i| i.len() == 32).expect("hex id");
+        let tp = format!("traceparent: 00-{hex}-0123456789abcdef-01");
+        assert!(tokens.find_in(tp.as_bytes()).is_some());
+        for l in [
+            "{\"level\":\"info\",\"msg\":\"nothing here\",\"request_id\":\"zzzzzzzzzzzzzzzz\"}",
+            "job-9999999 Qx_base64",
+        ] {
+            assert_eq!(tokens.find_in(l.as_bytes()), None, "{l}");
         }
     }
 }
