@@ -1674,14 +1674,16 @@ impl input::Needle for IdNeedle {
                         break;
                     }
                     // The parts between dashes (a traceparent's trace id).
-                    let mut s = start;
-                    for k in start..=i {
-                        if k == i || hay[k] == b'-' {
-                            if k > s && (s != start || k != i) && hit(s, k) {
-                                by_token = Some(s);
+                    let run = &hay[start..i];
+                    if memchr::memchr(b'-', run).is_some() {
+                        let mut off = start;
+                        for part in run.split(|&b| b == b'-') {
+                            let end = off + part.len();
+                            if !part.is_empty() && hit(off, end) {
+                                by_token = Some(off);
                                 break 'scan;
                             }
-                            s = k + 1;
+                            off = end + 1;
                         }
                     }
                 }
