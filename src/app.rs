@@ -218,11 +218,16 @@ fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<()
     }
 }
 
-fn summarize(ex: &Extraction, problems: &[Problem], quiet: bool, err: &mut dyn Write) {
+fn summarize(
+    ex: &Extraction,
+    posts: usize,
+    problems: &[Problem],
+    quiet: bool,
+    err: &mut dyn Write,
+) {
     if quiet {
         return;
     }
-    let posts = ex.attempts.len();
     let _ = writeln!(
         err,
         "sidtrace: read {} file(s), {} line(s); {} outbound POST attempt(s); {} line(s) not parsed ({} of them mention Messages.json)",
@@ -308,6 +313,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let until = parse_time("--until", &a.until)?;
     let to = parse_to(&a.to, &a.read.default_region)?;
     let (ex, problems) = read_logs(&a.read)?;
+    let posts = ex.attempts.len();
     let mut buf = Vec::new();
     let mut written = 0usize;
     for at in &ex.attempts {
@@ -332,7 +338,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         }
     }
     emit(&a.output, &buf, out)?;
-    summarize(&ex, &problems, a.read.quiet, err);
+    summarize(&ex, posts, &problems, a.read.quiet, err);
     if timings_wanted() {
         print_timings(&ex.timings, err);
     }
@@ -402,7 +408,8 @@ fn run_investigate(
             )));
         }
     }
-    let (ex, mut problems) = read_logs(&a.read)?;
+    let (mut ex, mut problems) = read_logs(&a.read)?;
+    let posts = ex.attempts.len();
 
     // Twilio records.
     let twilio_started = std::time::Instant::now();
@@ -440,12 +447,12 @@ fn run_investigate(
     };
     let status = status_for(&problems, &ex);
     let inputs = investigate::Inputs {
-        attempts: ex.attempts.clone(),
-        context: ex.context.clone(),
+        attempts: std::mem::take(&mut ex.attempts),
+        context: std::mem::take(&mut ex.context),
         twilio: records,
         twilio_given: !a.twilio.is_empty(),
-        coverage: ex.coverage.clone(),
-        quotes: ex.quotes.clone(),
+        coverage: std::mem::take(&mut ex.coverage),
+        quotes: std::mem::take(&mut ex.quotes),
         summary,
     };
     let opts = investigate::Options {
@@ -470,7 +477,7 @@ fn run_investigate(
     })?;
     let render_time = join_started.elapsed() - join_time;
     emit(&a.output, &buf, out)?;
-    summarize(&ex, &problems, a.read.quiet, err);
+    summarize(&ex, posts, &problems, a.read.quiet, err);
     if timings_wanted() {
         let mut phases = ex.timings.clone();
         phases.push(("read Twilio records", twilio_time));
