@@ -163,7 +163,18 @@ impl Sanitizer {
                     if v.starts_with("body#") {
                         c.get(0).map_or(String::new(), |m| m.as_str().to_string())
                     } else {
-                        format!("{}{}", c.get(1).map_or("", |m| m.as_str()), body_hash(v))
+                        let key = c.get(1).map_or("", |m| m.as_str());
+                        // A form value is percent-encoded: hash the text it
+                        // stands for, so it matches the body's hash elsewhere.
+                        let text = if key.eq_ignore_ascii_case("body=") {
+                            crate::extract::form_pairs(&format!("b={v}"))
+                                .pop()
+                                .map(|(_, t)| t)
+                                .unwrap_or_else(|| v.to_string())
+                        } else {
+                            v.to_string()
+                        };
+                        format!("{key}{}", body_hash(&text))
                     }
                 })
                 .into_owned();
