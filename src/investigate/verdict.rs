@@ -866,10 +866,12 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .collect();
     let mut coverage = coverage;
     for c in orphan_notes {
+        // One note per source that does not cover: the same gap seen from
+        // another moment adds nothing.
         if !c.covers
             && !coverage
                 .iter()
-                .any(|x| x.source == c.source && x.note == c.note)
+                .any(|x| x.source == c.source && (!x.covers || x.note == c.note))
         {
             coverage.push(c);
         }
