@@ -604,7 +604,7 @@ fn check_file(s: &input::Source, catalog: &Catalog, max_line: usize) -> FileChec
         }
     };
     let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
-    let parser = catalog.detect(&refs);
+    let parser = catalog.detect_in(&s.label, &refs);
     if let Some(p) = parser {
         c.format = catalog.name(p);
     }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::access::{self, AccessGrammar, GrammarSet};
+use crate::access::{self, AccessGrammar, Dialect, GrammarSet};
 use crate::applog::{self, JsonLine};
 use crate::record::{AccessLine, AppRecord, JsonKeyMap};
 
@@ -132,6 +132,23 @@ impl Catalog {
     /// than an exact one); ties go to the user's grammars, then to the more
     /// specific grammar. `None` when nothing reads any line.
     pub fn detect(&self, lines: &[&[u8]]) -> Option<ParserId> {
+        self.detect_in("", lines)
+    }
+
+    /// [`Catalog::detect`] for the file at `label`: when an nginx and an
+    /// Apache grammar read its lines equally well (`combined` is the same
+    /// text in both), a path that names one (`/nginx/`, `apache2`, `httpd`)
+    /// decides, since nginx logs a request at its end and Apache at its
+    /// start; otherwise nginx, the more common front and proxy.
+    pub fn detect_in(&self, label: &str, lines: &[&[u8]]) -> Option<ParserId> {
+        let path = label.to_ascii_lowercase();
+        let hint = if path.contains("apache") || path.contains("httpd") {
+            Some(Dialect::Apache)
+        } else if path.contains("nginx") {
+            Some(Dialect::Nginx)
+        } else {
+            None
+        };
         let lines: Vec<&[u8]> = lines
             .iter()
             .copied()
@@ -167,9 +184,15 @@ impl Catalog {
                 g.specificity(),
                 ParserId::Access(i),
             );
+            let hinted = |id: ParserId| match (id, hint) {
+                (ParserId::Access(k), Some(h)) => {
+                    self.access.get(k).is_some_and(|g| g.dialect() == h)
+                }
+                _ => false,
+            };
             let better = match &best {
                 None => true,
-                Some(b) => (cand.0, cand.1, cand.2) > (b.0, b.1, b.2),
+                Some(b) => (cand.0, cand.1, hinted(cand.3), cand.2) > (b.0, b.1, hinted(b.3), b.2),
             };
             if better {
                 best = Some(cand);

@@ -666,7 +666,7 @@ fn scan_file(
                     if n >= head_n {
                         detected = true;
                         let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-                        out.parser = catalog.detect(&refs);
+                        out.parser = catalog.detect_in(&src.label, &refs);
                         for (hn, hl, hk) in std::mem::take(&mut head) {
                             let p = out.parser;
                             lines.line(&mut out, hn, &hl, hk, p);
@@ -680,7 +680,7 @@ fn scan_file(
         );
         if !detected {
             let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-            out.parser = catalog.detect(&refs);
+            out.parser = catalog.detect_in(&src.label, &refs);
             for (hn, hl, hk) in std::mem::take(&mut head) {
                 let p = out.parser;
                 lines.line(&mut out, hn, &hl, hk, p);
@@ -754,7 +754,7 @@ fn scan_chunks(
     match head_lines(&src.path, cfg.max_line) {
         Ok(head) => {
             let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
-            out.parser = lines.catalog.detect(&refs);
+            out.parser = lines.catalog.detect_in(&src.label, &refs);
             lines.any_content = head.iter().any(|l| !l.iter().all(u8::is_ascii_whitespace));
         }
         Err(e) => {
