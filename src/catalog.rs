@@ -144,10 +144,8 @@ impl Catalog {
         let path = label.to_ascii_lowercase();
         let hint = if path.contains("apache") || path.contains("httpd") {
             Some(Dialect::Apache)
-        } else if path.contains("nginx") {
-            Some(Dialect::Nginx)
         } else {
-            None
+            Some(Dialect::Nginx)
         };
         let lines: Vec<&[u8]> = lines
             .iter()

@@ -88,3 +88,31 @@ fn formats_check_cites_unparsed_lines_with_numbers() {
     assert!(s.contains("3 parsed, 1 not parsed"), "{s}");
     assert!(s.contains("a.log:3:"), "{s}");
 }
+
+#[test]
+fn a_path_naming_apache_or_nginx_breaks_the_combined_tie() {
+    let dir = tempfile::tempdir().unwrap();
+    let line =
+        r#"192.168.1.1 - - [10/Oct/2026:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 "-" "curl/8.0""#;
+    for sub in ["apache2", "nginx", "logs"] {
+        fs::create_dir_all(dir.path().join(sub)).unwrap();
+        fs::write(
+            dir.path().join(sub).join("access.log"),
+            format!("{line}\n{line}\n"),
+        )
+        .unwrap();
+    }
+    let s = stdout(&run_in(dir.path(), &["formats", "check", "."]));
+    assert!(
+        s.contains("./apache2/access.log: format apache:combined"),
+        "{s}"
+    );
+    assert!(
+        s.contains("./nginx/access.log: format nginx:combined"),
+        "{s}"
+    );
+    assert!(
+        s.contains("./logs/access.log: format nginx:combined"),
+        "{s}"
+    );
+}
