@@ -332,3 +332,51 @@ status = ["result.code"]
     assert_eq!(a["time"]["nanos"], 1_795_183_200_250_000_000i64);
     assert_eq!(a["evidence"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn id_less_sdk_lines_are_linked_by_adjacency() {
+    // twilio-python's own logger writes the request and the response as
+    // separate records with no id: same file, logger and process link them.
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |t: &str, name: &str, msg: &str| {
+        format!(
+            r#"{{"asctime": "2026-11-20 14:00:00,{t}", "name": "{name}", "levelname": "INFO", "message": "{msg}"}}"#
+        )
+    };
+    let lines = [
+        rec(
+            "100",
+            "twilio.http_client",
+            "-- BEGIN Twilio API Request --",
+        ),
+        rec(
+            "101",
+            "twilio.http_client",
+            &format!(
+                "POST Request: https://api.twilio.com/2010-04-01/Accounts/{ACCT}/Messages.json"
+            ),
+        ),
+        rec("103", "twilio.http_client", "-- END Twilio API Request --"),
+        rec(
+            "500",
+            "app.views",
+            "Response Status Code: 500 from the page renderer",
+        ),
+        rec("600", "twilio.http_client", "Response Status Code: 201"),
+    ];
+    fs::write(dir.path().join("app.log"), lines.join("\n") + "\n").unwrap();
+    let out = run_in(dir.path(), &["extract", "--quiet", "app.log"]);
+    let attempts = json_lines(&stdout(&out));
+    assert_eq!(attempts.len(), 1, "{attempts:#?}");
+    assert_eq!(
+        attempts[0]["status"], 201,
+        "the other logger's line is not its response"
+    );
+    let ev: Vec<u64> = attempts[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ev, vec![2, 5]);
+}
