@@ -124,7 +124,8 @@ fn seed_start(p: &Prepared, j: &Joined, s: &Seed) -> i64 {
 
 fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>) -> Vec<Seed> {
     // recipient -> body key -> (time, record index)
-    let mut by_to: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // A hash map while filling (a million records), sorted once after.
+    let mut by_to: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
     for (i, r) in p.records.iter().enumerate() {
         let Some(t) = record_time(r) else { continue };
         if !in_range(t, opts) {
@@ -139,6 +140,8 @@ fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>)
     }
     let wanted: BTreeSet<&str> = opts.sids.iter().map(String::as_str).collect();
     let mut seeds = Vec::new();
+    let mut by_to: Vec<(&str, Vec<usize>)> = by_to.into_iter().collect();
+    by_to.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for (to, idx) in by_to {
         let mut groups: BTreeMap<Option<&str>, Vec<(i64, usize)>> = BTreeMap::new();
         let bodied: Vec<(i64, &str)> = idx

@@ -78,7 +78,8 @@ pub(crate) fn join(p: &Prepared) -> Joined {
         of_rec: vec![None; p.records.len()],
         offsets: BTreeMap::new(),
     };
-    let by_sid: BTreeMap<&str, usize> = p
+    // Only looked up: a hash map, not a million-key sort.
+    let by_sid: std::collections::HashMap<&str, usize> = p
         .records
         .iter()
         .enumerate()

@@ -314,9 +314,10 @@ impl<'a> Prepared<'a> {
         });
         // One record per SID (the readers merge them; be safe anyway).
         let before = records.len() + timeless.len();
-        let mut seen = BTreeSet::new();
-        records.retain(|r| seen.insert(r.sid.clone()));
-        timeless.retain(|r| seen.insert(r.sid.clone()));
+        let mut seen: std::collections::HashSet<&str> =
+            std::collections::HashSet::with_capacity(records.len() + timeless.len());
+        records.retain(|r| seen.insert(r.sid.as_str()));
+        timeless.retain(|r| seen.insert(r.sid.as_str()));
         let repeated_sids = before - records.len() - timeless.len();
         timeless.sort_by(|a, b| a.sid.cmp(&b.sid));
         let mut coverage: Vec<&SourceCoverage> = inputs.coverage.iter().collect();
