@@ -11,5 +11,6 @@ mod fuzz_regressions;
 mod hostile;
 mod investigate_cli;
 mod properties;
+mod scenarios;
 mod sharding;
 mod snapshots;
