@@ -111,3 +111,88 @@ fn a_webhook_delivered_twice_behind_apache_with_pino_logs() {
         assert_eq!(q["host"], "api-1");
     }
 }
+
+/// A Java service logging ECS (dotted and nested keys) retries after a
+/// read timeout; the only Twilio records are a Console CSV re-saved by a
+/// spreadsheet (columns reordered, dates reformatted), so requests are
+/// joined by recipient and time, not SID.
+#[test]
+fn an_ecs_retry_joined_by_time_with_a_resaved_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("logs/billing-7")).unwrap();
+    let url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCT}/Messages.json");
+    let rec = |ts: &str, extra: &str| {
+        format!(
+            r#"{{"@timestamp":"{ts}","log.level":"info","message":"twilio call","ecs.version":"1.6.0","log":{{"logger":"com.acme.billing.SmsGateway","origin":{{"function":"sendReceipt","file":{{"name":"SmsGateway.java","line":88}}}}}},"trace.id":"4bf92f3577b34da6a3ce929d0e0e4736","host.name":"billing-7",{extra}}}"#
+        )
+    };
+    let lines = [
+        rec(
+            "2026-11-20T09:15:00.100Z",
+            &format!(r#""http.request.method":"POST","url.full":"{url}","to":"+1 (415) 555-0177""#),
+        ),
+        rec(
+            "2026-11-20T09:15:10.105Z",
+            r#""error.type":"java.net.SocketTimeoutException","error.message":"Read timed out""#,
+        ),
+        rec(
+            "2026-11-20T09:15:11.000Z",
+            &format!(r#""http.request.method":"POST","url.full":"{url}","to":"+1 (415) 555-0177""#),
+        ),
+        rec(
+            "2026-11-20T09:15:11.400Z",
+            r#""http.response.status_code":201"#,
+        ),
+    ];
+    fs::write(d.join("logs/billing-7/app.json"), lines.join("\n") + "\n").unwrap();
+    // Spreadsheet re-save: columns reordered, every field quoted, dates as M/D/YYYY H:MM:SS.
+    let csv = "\"Sid\",\"To\",\"From\",\"Body\",\"Status\",\"SentDate\",\"Direction\"\n\
+\"SM0000000000000000000000000000aa02\",\"+14155550177\",\"+14155552345\",\"Your receipt #4411, paid.\",\"delivered\",\"11/20/2026 9:15:12\",\"outbound-api\"\n\
+\"SM0000000000000000000000000000aa01\",\"+14155550177\",\"+14155552345\",\"Your receipt #4411, paid.\",\"delivered\",\"11/20/2026 9:15:04\",\"outbound-api\"\n";
+    fs::write(d.join("export.csv"), csv).unwrap();
+
+    let out = run_in(
+        d,
+        &[
+            "investigate",
+            "--quiet",
+            "--format",
+            "json",
+            "--twilio",
+            "export.csv",
+            "logs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incs = r["incidents"].as_array().unwrap();
+    assert_eq!(incs.len(), 1, "{r:#}");
+    let inc = &incs[0];
+    assert_eq!(
+        inc["verdict"], "multiple_requests",
+        "{:#}",
+        inc["explanation"]
+    );
+    assert_eq!(inc["cause"], "retry", "{:#}", inc["explanation"]);
+    let reqs = inc["requests"].as_array().unwrap();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0]["failure"]["kind"], "timeout");
+    assert_eq!(reqs[0]["match"]["by"], "recipient_time");
+    assert_eq!(
+        reqs[0]["match"]["record"],
+        "SM0000000000000000000000000000aa01"
+    );
+    assert_eq!(
+        reqs[1]["match"]["record"],
+        "SM0000000000000000000000000000aa02"
+    );
+    assert!(
+        reqs[0]["code_path"]
+            .as_str()
+            .unwrap()
+            .contains("sendReceipt"),
+        "{}",
+        reqs[0]["code_path"]
+    );
+}
