@@ -116,10 +116,22 @@ struct Read {
 /// Read logs and map files: map files (recognised by content) are loaded,
 /// logs are extracted; ids carried by the maps' POSTs are searched for in
 /// the logs as well, with those of `extra_ids`.
-fn read_inputs(read: &ReadArgs, extra_ids: &[String], ids_only: bool) -> Result<Read, AppError> {
+fn read_inputs(
+    read: &ReadArgs,
+    extra_ids: &[String],
+    ids_only: bool,
+    skip: &[std::path::PathBuf],
+) -> Result<Read, AppError> {
     let catalog = Catalog::with_user_files(&read.grammars)
         .map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
-    let (sources, mut problems) = input::discover(&read.paths);
+    let (mut sources, mut problems) = input::discover(&read.paths);
+    // Twilio exports inside a log directory are read as exports, not logs.
+    if !skip.is_empty() {
+        sources.retain(|s| {
+            let c = std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone());
+            !skip.contains(&c)
+        });
+    }
     let (maps, logs): (Vec<input::Source>, Vec<input::Source>) =
         sources.into_iter().partition(|s| mapfile::is_map(&s.path));
     let mut yields = Vec::new();
@@ -159,9 +171,12 @@ fn read_inputs(read: &ReadArgs, extra_ids: &[String], ids_only: bool) -> Result<
 }
 
 /// Read and link.
-fn read_logs(read: &ReadArgs) -> Result<(Extraction, Vec<Problem>), AppError> {
+fn read_logs(
+    read: &ReadArgs,
+    skip: &[std::path::PathBuf],
+) -> Result<(Extraction, Vec<Problem>), AppError> {
     let started = std::time::Instant::now();
-    let r = read_inputs(read, &[], false)?;
+    let r = read_inputs(read, &[], false, skip)?;
     let read_time = started.elapsed();
     let mut ex = extract::assemble(r.yields);
     ex.timings = vec![
@@ -312,7 +327,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let since = parse_time("--since", &a.since)?;
     let until = parse_time("--until", &a.until)?;
     let to = parse_to(&a.to, &a.read.default_region)?;
-    let (ex, problems) = read_logs(&a.read)?;
+    let (ex, problems) = read_logs(&a.read, &[])?;
     let posts = ex.attempts.len();
     let mut buf = Vec::new();
     let mut written = 0usize;
@@ -358,7 +373,7 @@ fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
                 .map_err(|e| AppError::Usage(format!("--ids {f}: cannot read: {e}")))?,
         );
     }
-    let r = read_inputs(&a.read, &extra, a.ids_only)?;
+    let r = read_inputs(&a.read, &extra, a.ids_only, &[])?;
     let mut problems = r.problems.clone();
     problems.extend(r.yields.iter().flat_map(|y| y.problems.iter().cloned()));
     problems.sort();
@@ -408,14 +423,18 @@ fn run_investigate(
             )));
         }
     }
-    let (mut ex, mut problems) = read_logs(&a.read)?;
+    let (tsources, tproblems) = input::discover(&a.twilio);
+    let skip: Vec<std::path::PathBuf> = tsources
+        .iter()
+        .filter_map(|s| std::fs::canonicalize(&s.path).ok())
+        .collect();
+    let (mut ex, mut problems) = read_logs(&a.read, &skip)?;
     let posts = ex.attempts.len();
 
     // Twilio records.
     let twilio_started = std::time::Instant::now();
     let mut records = Vec::new();
     if !a.twilio.is_empty() {
-        let (tsources, tproblems) = input::discover(&a.twilio);
         problems.extend(tproblems);
         for s in &tsources {
             match input::read_all(&s.path) {

@@ -247,3 +247,21 @@ fn either_twilio_export_alone_gives_the_same_answers() {
         assert_eq!(rows(&r), expected(true), "{export}");
     }
 }
+
+#[test]
+fn twilio_exports_among_the_log_paths_are_not_read_as_logs() {
+    let one = investigate(&["--format", "json"]);
+    let mut args = vec![
+        "investigate",
+        "--quiet",
+        "--format",
+        "json",
+        "--twilio",
+        "samples/twilio",
+    ];
+    args.extend(SAMPLE_GRAMMARS);
+    args.extend(["samples/logs", "samples/twilio"]);
+    let both = run(&args);
+    assert_eq!(both.status.code(), Some(0), "{}", stderr(&both));
+    assert_eq!(one.stdout, both.stdout);
+}
