@@ -121,6 +121,7 @@ fn read_inputs(
     extra_ids: &[String],
     ids_only: bool,
     skip: &[std::path::PathBuf],
+    keep_quotes: bool,
 ) -> Result<Read, AppError> {
     let catalog = Catalog::with_user_files(&read.grammars)
         .map_err(|e| AppError::Usage(format!("--grammar {e}")))?;
@@ -145,6 +146,7 @@ fn read_inputs(
     let cfg = Config {
         max_line: read.max_line_length.max(1024),
         default_region: read.default_region.clone(),
+        keep_quotes,
     };
     let total: u64 = logs.iter().map(|s| s.size).sum();
     let progress = Progress::new(total, logs.len() as u64, !read.quiet);
@@ -174,9 +176,10 @@ fn read_inputs(
 fn read_logs(
     read: &ReadArgs,
     skip: &[std::path::PathBuf],
+    keep_quotes: bool,
 ) -> Result<(Extraction, Vec<Problem>), AppError> {
     let started = std::time::Instant::now();
-    let r = read_inputs(read, &[], false, skip)?;
+    let r = read_inputs(read, &[], false, skip, keep_quotes)?;
     let read_time = started.elapsed();
     let mut ex = extract::assemble(r.yields);
     ex.timings = vec![
@@ -327,7 +330,8 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let since = parse_time("--since", &a.since)?;
     let until = parse_time("--until", &a.until)?;
     let to = parse_to(&a.to, &a.read.default_region)?;
-    let (ex, problems) = read_logs(&a.read, &[])?;
+    // extract prints no evidence text: do not keep it.
+    let (ex, problems) = read_logs(&a.read, &[], false)?;
     let posts = ex.attempts.len();
     let mut buf = Vec::new();
     let mut written = 0usize;
@@ -373,7 +377,7 @@ fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
                 .map_err(|e| AppError::Usage(format!("--ids {f}: cannot read: {e}")))?,
         );
     }
-    let r = read_inputs(&a.read, &extra, a.ids_only, &[])?;
+    let r = read_inputs(&a.read, &extra, a.ids_only, &[], true)?;
     let mut problems = r.problems.clone();
     problems.extend(r.yields.iter().flat_map(|y| y.problems.iter().cloned()));
     problems.sort();
@@ -428,7 +432,7 @@ fn run_investigate(
         .iter()
         .filter_map(|s| std::fs::canonicalize(&s.path).ok())
         .collect();
-    let (mut ex, mut problems) = read_logs(&a.read, &skip)?;
+    let (mut ex, mut problems) = read_logs(&a.read, &skip, true)?;
     let posts = ex.attempts.len();
 
     // Twilio records.

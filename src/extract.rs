@@ -52,6 +52,9 @@ pub struct Config {
     pub max_line: usize,
     /// Region for national phone numbers.
     pub default_region: String,
+    /// Keep the text of evidence lines (for reports that quote them);
+    /// `extract` does not print them and saves the memory.
+    pub keep_quotes: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
         Config {
             max_line: 1 << 20,
             default_region: "US".into(),
+            keep_quotes: true,
         }
     }
 }
@@ -559,7 +563,9 @@ impl Pass1Lines<'_> {
                 }
                 if found {
                     out.attempt_lines.insert(n);
-                    out.quotes.push((n, quote(line)));
+                    if ctx.quotes {
+                        out.quotes.push((n, quote(line)));
+                    }
                 }
             }
         }
@@ -633,6 +639,7 @@ fn scan_file(
             source: &source_name,
             path_host: path_host.as_deref(),
             region: &cfg.default_region,
+            quotes: cfg.keep_quotes,
         },
         cited_candidates: 0,
         any_content: false,
@@ -873,6 +880,7 @@ fn scan_ids(
         source: &source_name,
         path_host: path_host.as_deref(),
         region: &cfg.default_region,
+        quotes: cfg.keep_quotes,
     };
     let format = catalog.name(parser);
     // Lines right after id-less request records, as line ranges.
@@ -922,7 +930,9 @@ fn scan_ids(
                                     && (shares || o.attempt.ids.is_empty())
                                 {
                                     out.outcomes.push(o);
-                                    out.quotes.push((n, quote(line)));
+                                    if ctx.quotes {
+                                        out.quotes.push((n, quote(line)));
+                                    }
                                     continue;
                                 }
                             }
@@ -954,7 +964,9 @@ fn scan_ids(
                                     r.code_path.logger.clone(),
                                     r.pid.clone(),
                                 ));
-                                out.quotes.push((n, quote(line)));
+                                if ctx.quotes {
+                                    out.quotes.push((n, quote(line)));
+                                }
                             }
                         }
                         Parsed::Access(a) => {
@@ -1000,7 +1012,9 @@ fn scan_ids(
                                 None,
                                 None,
                             ));
-                            out.quotes.push((n, quote(line)));
+                            if ctx.quotes {
+                                out.quotes.push((n, quote(line)));
+                            }
                         }
                     }
                 }
@@ -1041,6 +1055,8 @@ fn first_addr(xff: &str) -> Option<String> {
 
 #[derive(Clone, Copy)]
 struct LineCtx<'a> {
+    /// Keep evidence lines' text.
+    quotes: bool,
     label: &'a str,
     source: &'a str,
     path_host: Option<&'a str>,
