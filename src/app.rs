@@ -445,7 +445,11 @@ fn run_investigate(
                 Ok(bytes) => {
                     let load = twilio::read_export(&s.label, &bytes, &a.read.default_region);
                     problems.extend(load.problems);
-                    records.extend(load.records);
+                    if records.is_empty() {
+                        records = load.records;
+                    } else {
+                        records.extend(load.records);
+                    }
                 }
                 Err(e) => problems.push(Problem {
                     file: s.label.clone(),

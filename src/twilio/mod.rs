@@ -23,8 +23,6 @@ mod json;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
 use crate::model::{Evidence, Precision, Problem, Stamp, TwilioRecord};
 
 /// Which kind of Twilio export a file is.
@@ -389,28 +387,24 @@ fn parse_count(s: &str) -> Option<u32> {
 /// evidence, export name and values; fields it lacks are filled from the
 /// later ones. Output is sorted by (date_created, else date_sent; SID);
 /// records with neither date come last.
-pub fn merge(records: Vec<TwilioRecord>) -> Vec<TwilioRecord> {
-    let mut out: Vec<TwilioRecord> = Vec::with_capacity(records.len());
-    let mut by_sid: HashMap<String, usize> = HashMap::new();
-    for rec in records {
-        match by_sid.get(&rec.sid) {
-            Some(&i) => {
-                if let Some(base) = out.get_mut(i) {
-                    fill_from(base, rec);
-                }
-            }
-            None => {
-                by_sid.insert(rec.sid.clone(), out.len());
-                out.push(rec);
-            }
+pub fn merge(mut records: Vec<TwilioRecord>) -> Vec<TwilioRecord> {
+    // In place, so a million records are not held twice: a stable sort by
+    // SID keeps each SID's records in input order, the first one first;
+    // the later ones fill what it lacks and go.
+    records.sort_by(|a, b| a.sid.cmp(&b.sid));
+    records.dedup_by(|later, first| {
+        if later.sid != first.sid {
+            return false;
         }
-    }
-    out.sort_by(|a, b| {
+        fill_from(first, later.clone());
+        true
+    });
+    records.sort_by(|a, b| {
         let ka = a.best_time().map(|(t, _)| t.nanos);
         let kb = b.best_time().map(|(t, _)| t.nanos);
         (ka.is_none(), ka, &a.sid).cmp(&(kb.is_none(), kb, &b.sid))
     });
-    out
+    records
 }
 
 fn fill_from(base: &mut TwilioRecord, other: TwilioRecord) {
