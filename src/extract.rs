@@ -1169,9 +1169,10 @@ const ACCESS_ID_FIELDS: &[&str] = &[
 fn can_link(catalog: &Catalog, parser: ParserId) -> bool {
     match parser {
         ParserId::Json => true,
-        ParserId::Access(i) => catalog.access.get(i).map_or(true, |g| {
-            g.has_id_field(|name| ACCESS_ID_FIELDS.contains(&name))
-        }),
+        ParserId::Access(i) => catalog
+            .access
+            .get(i)
+            .is_none_or(|g| g.has_id_field(|name| ACCESS_ID_FIELDS.contains(&name))),
     }
 }
 

@@ -67,7 +67,7 @@ pub(crate) fn norm_number(s: &str) -> String {
 }
 
 fn in_range(t: i64, opts: &Options) -> bool {
-    opts.since.map_or(true, |s| s <= t) && opts.until.map_or(true, |u| t <= u)
+    opts.since.is_none_or(|s| s <= t) && opts.until.is_none_or(|u| t <= u)
 }
 
 /// Chain `items` (time, index), sorted, into clusters by `window`.

@@ -146,7 +146,7 @@ pub(crate) fn join(p: &Prepared) -> Joined {
         let hi = qi_iv.1.saturating_add(tol + DATE_SENT_LAG);
         let first = p
             .records
-            .partition_point(|r| record_time(r).map_or(true, |t| t < lo));
+            .partition_point(|r| record_time(r).is_none_or(|t| t < lo));
         for (ri, r) in p.records.iter().enumerate().skip(first) {
             if record_time(r).is_some_and(|t| t > hi) {
                 break;
@@ -157,7 +157,7 @@ pub(crate) fn join(p: &Prepared) -> Joined {
             let to_ok = q
                 .recipient
                 .as_deref()
-                .map_or(true, |to| norm_number(to) == norm_number(&r.to));
+                .is_none_or(|to| norm_number(to) == norm_number(&r.to));
             if !to_ok || !bodies_compatible(q.body.as_deref(), r.body.as_deref()) {
                 continue;
             }

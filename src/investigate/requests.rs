@@ -144,7 +144,7 @@ pub(crate) struct Prepared<'a> {
 
 /// Is a record outbound (direction `outbound…` or unknown)?
 pub(crate) fn is_outbound(r: &TwilioRecord) -> bool {
-    r.direction.as_deref().map_or(true, |d| {
+    r.direction.as_deref().is_none_or(|d| {
         d.trim().is_empty() || d.trim().to_ascii_lowercase().starts_with("outbound")
     })
 }

@@ -472,10 +472,9 @@ fn is_post(p: &Parsed) -> bool {
             !r.webhook
                 && r.time.is_some()
                 && r.url.as_deref().and_then(messages_endpoint).is_some()
-                && !r
-                    .method
+                && r.method
                     .as_deref()
-                    .is_some_and(|m| !m.eq_ignore_ascii_case("POST"))
+                    .is_none_or(|m| m.eq_ignore_ascii_case("POST"))
         }
     }
 }
