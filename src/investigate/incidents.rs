@@ -106,7 +106,7 @@ pub(crate) fn find(p: &Prepared, j: &Joined, opts: &Options) -> Vec<Seed> {
         seeds = request_seeds(p, j, opts, mode, want_to.as_deref());
     }
     attach(p, j, opts, &mut seeds);
-    seeds.sort_by_key(|s| (seed_start(p, j, s), s.recipient.clone()));
+    seeds.sort_by_cached_key(|s| (seed_start(p, j, s), s.recipient.clone()));
     seeds
 }
 

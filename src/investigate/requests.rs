@@ -173,14 +173,16 @@ pub(crate) fn record_time(r: &TwilioRecord) -> Option<i64> {
     r.best_time().map(|(s, _)| s.nanos)
 }
 
-fn attempt_key(a: &Attempt) -> (i64, Vec<Evidence>, String, Observer, String) {
-    (
-        a.time.nanos,
-        a.evidence.clone(),
-        a.source.clone(),
-        a.observer,
-        a.url.clone(),
-    )
+/// The order of attempts: by reference, no copies (the input is usually
+/// sorted already, so this is about one comparison per attempt).
+fn attempt_order(a: &Attempt, b: &Attempt) -> std::cmp::Ordering {
+    (a.time.nanos, &a.evidence, &a.source, a.observer, &a.url).cmp(&(
+        b.time.nanos,
+        &b.evidence,
+        &b.source,
+        b.observer,
+        &b.url,
+    ))
 }
 
 fn duration_nanos(a: &Attempt) -> i64 {
@@ -295,7 +297,7 @@ impl Clusters {
 impl<'a> Prepared<'a> {
     pub fn new(inputs: &'a Inputs) -> Prepared<'a> {
         let mut attempts: Vec<&Attempt> = inputs.attempts.iter().collect();
-        attempts.sort_by_cached_key(|a| attempt_key(a));
+        attempts.sort_by(|a, b| attempt_order(a, b));
         let mut context: Vec<&ContextRecord> = inputs.context.iter().collect();
         context.sort_by(|a, b| {
             (a.time.nanos, &a.evidence, &a.summary).cmp(&(b.time.nanos, &b.evidence, &b.summary))
