@@ -231,17 +231,11 @@ fn either_twilio_export_alone_gives_the_same_answers() {
         "samples/twilio/messages-console-export.csv",
         "samples/twilio/export_2026-11-20.json.gz",
     ] {
-        let mut args = vec![
+        let out = run(&sample_args(
             "investigate",
-            "--quiet",
-            "--format",
-            "json",
-            "--twilio",
-            export,
-        ];
-        args.extend(SAMPLE_GRAMMARS);
-        args.push("samples/logs");
-        let out = run(&args);
+            &["--format", "json", "--twilio", export],
+            &["samples/logs"],
+        ));
         assert_eq!(out.status.code(), Some(0), "{export}: {}", stderr(&out));
         let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(rows(&r), expected(true), "{export}");
@@ -251,16 +245,11 @@ fn either_twilio_export_alone_gives_the_same_answers() {
 #[test]
 fn twilio_exports_among_the_log_paths_are_not_read_as_logs() {
     let one = investigate(&["--format", "json"]);
-    let mut args = vec![
+    let args = sample_args(
         "investigate",
-        "--quiet",
-        "--format",
-        "json",
-        "--twilio",
-        "samples/twilio",
-    ];
-    args.extend(SAMPLE_GRAMMARS);
-    args.extend(["samples/logs", "samples/twilio"]);
+        &["--format", "json", "--twilio", "samples/twilio"],
+        &["samples/logs", "samples/twilio"],
+    );
     let both = run(&args);
     assert_eq!(both.status.code(), Some(0), "{}", stderr(&both));
     assert_eq!(one.stdout, both.stdout);

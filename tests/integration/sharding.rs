@@ -76,17 +76,11 @@ fn sharded_extract_then_investigate_equals_one_run() {
         .collect();
 
     for format in ["json", "text", "markdown"] {
-        let mut one = vec![
+        let whole = run(&sample_args(
             "investigate",
-            "--quiet",
-            "--format",
-            format,
-            "--twilio",
-            "samples/twilio",
-        ];
-        one.extend(SAMPLE_GRAMMARS);
-        one.push("samples/logs");
-        let whole = run(&one);
+            &["--format", format, "--twilio", "samples/twilio"],
+            &["samples/logs"],
+        ));
         let mut merged = vec![
             "investigate",
             "--quiet",
@@ -115,16 +109,11 @@ fn sharded_extract_then_investigate_equals_one_run() {
     let catted = tmp.path().join("all-maps.jsonl.gz");
     fs::write(&catted, cat).unwrap();
     let c = catted.to_string_lossy().into_owned();
-    let mut one = vec![
+    let one = sample_args(
         "investigate",
-        "--quiet",
-        "--format",
-        "json",
-        "--twilio",
-        "samples/twilio",
-    ];
-    one.extend(SAMPLE_GRAMMARS);
-    one.push("samples/logs");
+        &["--format", "json", "--twilio", "samples/twilio"],
+        &["samples/logs"],
+    );
     assert_eq!(
         run(&one).stdout,
         run(&[

@@ -61,3 +61,12 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 pub fn zstd(data: &[u8]) -> Vec<u8> {
     zstd::encode_all(data, 3).expect("zstd")
 }
+
+/// `sidtrace CMD --quiet FLAGS… --grammar … PATHS…` over the samples' grammars.
+pub fn sample_args<'a>(cmd: &'a str, flags: &[&'a str], paths: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![cmd, "--quiet"];
+    args.extend_from_slice(flags);
+    args.extend(SAMPLE_GRAMMARS);
+    args.extend_from_slice(paths);
+    args
+}
