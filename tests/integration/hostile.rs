@@ -351,17 +351,7 @@ fn a_64_mib_line_is_capped_reported_and_memory_stays_bounded() {
     write(dir.path(), "big.log", bytes);
     // Under an address-space limit far below the line's size, the run can
     // only finish if the line is never held whole.
-    let out = limited(
-        dir.path(),
-        &[
-            "extract",
-            "-j",
-            "1",
-            "--max-line-length",
-            "1048576",
-            "big.log",
-        ],
-    );
+    let out = extract_capped(dir.path(), "big.log");
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -401,17 +391,7 @@ fn a_decompression_bomb_is_read_in_bounded_memory() {
     }
     bomb.extend(gzip(format!("\n{}", posts(1..2)).as_bytes()));
     write(dir.path(), "bomb.log.gz", &bomb);
-    let out = limited(
-        dir.path(),
-        &[
-            "extract",
-            "-j",
-            "1",
-            "--max-line-length",
-            "1048576",
-            "bomb.log.gz",
-        ],
-    );
+    let out = extract_capped(dir.path(), "bomb.log.gz");
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -1242,4 +1222,12 @@ fn markdown_masks_by_default_text_and_json_say_whether_they_are_redacted() {
         !json_r.contains("+14155550134") && !json_r.contains("Hello there"),
         "{json_r}"
     );
+}
+
+/// `extract -j 1 --max-line-length 1048576 FILE` under the address-space limit.
+fn extract_capped(dir: &Path, file: &str) -> Output {
+    limited(
+        dir,
+        &["extract", "-j", "1", "--max-line-length", "1048576", file],
+    )
 }

@@ -7,6 +7,18 @@ use crate::util::*;
 
 const ACCT: &str = "AC0123456789abcdef0123456789abcdef";
 
+/// Run `investigate --format json` in `dir` and return its only incident.
+fn only_incident(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["investigate", "--quiet", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run_in(dir, &all);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incs = r["incidents"].as_array().unwrap();
+    assert_eq!(incs.len(), 1, "{r:#}");
+    incs[0].clone()
+}
+
 /// A webhook Twilio delivered twice (same idempotency token) to an Apache
 /// front, a Node app logging with pino that answered each delivery, and
 /// the REST API's list page as Twilio's records.
@@ -74,25 +86,10 @@ fn a_webhook_delivered_twice_behind_apache_with_pino_logs() {
     );
     fs::write(d.join("page.json"), page).unwrap();
 
-    let out = run_in(
+    let inc = &only_incident(
         d,
-        &[
-            "investigate",
-            "--quiet",
-            "--format",
-            "json",
-            "--grammar",
-            "apache.conf",
-            "--twilio",
-            "page.json",
-            "logs",
-        ],
+        &["--grammar", "apache.conf", "--twilio", "page.json", "logs"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let incs = r["incidents"].as_array().unwrap();
-    assert_eq!(incs.len(), 1, "{r:#}");
-    let inc = &incs[0];
     assert_eq!(inc["recipient"], "+14155550199");
     assert_eq!(inc["verdict"], "multiple_requests");
     assert_eq!(
@@ -152,23 +149,7 @@ fn an_ecs_retry_joined_by_time_with_a_resaved_csv() {
 \"SM0000000000000000000000000000aa01\",\"+14155550177\",\"+14155552345\",\"Your receipt #4411, paid.\",\"delivered\",\"11/20/2026 9:15:04\",\"outbound-api\"\n";
     fs::write(d.join("export.csv"), csv).unwrap();
 
-    let out = run_in(
-        d,
-        &[
-            "investigate",
-            "--quiet",
-            "--format",
-            "json",
-            "--twilio",
-            "export.csv",
-            "logs",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let incs = r["incidents"].as_array().unwrap();
-    assert_eq!(incs.len(), 1, "{r:#}");
-    let inc = &incs[0];
+    let inc = &only_incident(d, &["--twilio", "export.csv", "logs"]);
     assert_eq!(
         inc["verdict"], "multiple_requests",
         "{:#}",
