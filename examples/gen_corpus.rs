@@ -137,8 +137,17 @@ fn iso(micros: i64) -> String {
     dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// Recipients for ordinary log lines: a pool of 10,000 numbers.
 fn phone(rng: &mut Rng) -> String {
-    format!("+1415555{:04}", rng.below(10_000))
+    phone_in(rng, 10_000)
+}
+
+/// A recipient drawn from a pool of `pool` numbers (at most 7,999,999).
+/// The investigate corpora size the pool with the record count, as a real
+/// sender's audience grows with its traffic: then ten times the records
+/// make about ten times the incidents, not a hundred.
+fn phone_in(rng: &mut Rng, pool: u64) -> String {
+    format!("+1{}", 4_152_000_000 + rng.below(pool.clamp(1, 7_999_999)))
 }
 
 fn sid(rng: &mut Rng) -> String {
@@ -183,10 +192,9 @@ fn planned_posts(seed: u64, n: u64, span_secs: i64) -> Vec<Planned> {
     (0..n)
         .map(|i| {
             let micros = T0 * 1_000_000 + (i as i64 * span_secs * 1_000_000) / n.max(1) as i64;
-            // One recipient in 100 gets the same message twice: incidents.
             Planned {
                 micros,
-                to: phone(&mut rng),
+                to: phone_in(&mut rng, (n * 100).max(10_000)),
                 sid: sid(&mut rng),
             }
         })
@@ -573,7 +581,7 @@ fn write_twilio_csv(path: &Path, records: u64, planned: &[Planned], seed: u64) -
             write(&mut w, p.micros, &p.to, &p.sid, &mut rng)?;
             pi += 1;
         } else {
-            let to = phone(&mut rng);
+            let to = phone_in(&mut rng, (records * 10).max(10_000));
             let s = sid(&mut rng);
             write(&mut w, t_extra, &to, &s, &mut rng)?;
             k += 1;

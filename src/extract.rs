@@ -1198,7 +1198,7 @@ fn access_ids(a: &AccessLine) -> Ids {
 impl LineCtx<'_> {
     fn evidence(&self, line: u64) -> Evidence {
         Evidence {
-            file: self.label.to_string(),
+            file: self.label.into(),
             line,
         }
     }
@@ -1307,7 +1307,7 @@ impl LineCtx<'_> {
                 evidence: vec![self.evidence(n)],
             },
             kind: ObsKind::Full,
-            file: self.label.to_string(),
+            file: self.label.into(),
             line: n,
             logger: None,
             pid: None,
@@ -1390,7 +1390,7 @@ impl LineCtx<'_> {
                 evidence: vec![self.evidence(n)],
             },
             kind,
-            file: self.label.to_string(),
+            file: self.label.into(),
             line: n,
             logger: r.code_path.logger.clone(),
             pid: r.pid.clone(),
@@ -1461,6 +1461,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
                 lines: 0,
             });
         meta.files.push(label.clone());
+        let file: crate::model::Shared = label.as_str().into();
         meta.observes_posts |= y.observations.iter().any(|o| o.kind != ObsKind::Outcome);
         meta.lines += y.summary.lines;
         let s = samples.entry(sname).or_default();
@@ -1468,7 +1469,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
             s.push((
                 *t,
                 Evidence {
-                    file: label.clone(),
+                    file: file.clone(),
                     line: *n,
                 },
             ));
@@ -1476,7 +1477,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
         for (n, q) in y.quotes {
             ex.quotes.insert(
                 Evidence {
-                    file: label.clone(),
+                    file: file.clone(),
                     line: n,
                 },
                 q,
@@ -1569,7 +1570,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
             ids: a.ids.clone(),
             idempotency_token: None,
             evidence: a.evidence.first().cloned().unwrap_or(Evidence {
-                file: String::new(),
+                file: "".into(),
                 line: 0,
             }),
         });

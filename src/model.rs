@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 /// Nanoseconds since the Unix epoch, UTC.
 pub type UnixNanos = i64;
 
+/// Text many values share (a file name, a recipient, a status): cloning it
+/// copies a pointer, and readers intern repeats so a million Twilio records
+/// hold each distinct value once.
+pub type Shared = std::sync::Arc<str>;
+
 /// How finely a timestamp was written in its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,7 +100,8 @@ pub enum TimeAnchor {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Evidence {
     /// Path as given on the command line (joined with the path inside a directory).
-    pub file: String,
+    /// Shared: a file's many records point at one copy of its name.
+    pub file: Shared,
     /// 1-based line number in the decompressed text.
     pub line: u64,
 }
@@ -360,24 +366,24 @@ pub enum ContextKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TwilioRecord {
     /// `SM…` or `MM…`.
-    pub sid: String,
+    pub sid: Box<str>,
     /// `AC…`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub account_sid: Option<String>,
+    pub account_sid: Option<Shared>,
     /// Sender (E.164 or channel address); `None` when Twilio had not chosen it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub from: Option<String>,
+    pub from: Option<Shared>,
     /// Recipient, normalised to E.164 (or `whatsapp:+…`).
-    pub to: String,
+    pub to: Shared,
     /// Body, when exported.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub body: Option<String>,
+    pub body: Option<Shared>,
     /// `queued`, `delivered`, …
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub status: Option<String>,
+    pub status: Option<Shared>,
     /// `outbound-api`, `inbound`, …
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub direction: Option<String>,
+    pub direction: Option<Shared>,
     /// When Twilio created the record (second precision).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub date_created: Option<Stamp>,
@@ -395,9 +401,9 @@ pub struct TwilioRecord {
     pub error_code: Option<u32>,
     /// `MG…`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub messaging_service_sid: Option<String>,
+    pub messaging_service_sid: Option<Shared>,
     /// Which export it came from (`console_csv`, `api_page`, `bulk_export`, `cli_json`).
-    pub export: String,
+    pub export: Shared,
     /// Where it was read.
     pub evidence: Evidence,
 }

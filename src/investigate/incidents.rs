@@ -136,7 +136,7 @@ fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>)
                 continue;
             }
         }
-        by_to.entry(r.to.as_str()).or_default().push(i);
+        by_to.entry(&*r.to).or_default().push(i);
     }
     let wanted: BTreeSet<&str> = opts.sids.iter().map(String::as_str).collect();
     let mut seeds = Vec::new();
@@ -171,16 +171,12 @@ fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>)
                     Mode::Complaint => {
                         wanted.is_empty()
                             || cluster.iter().any(|&i| {
-                                p.records
-                                    .get(i)
-                                    .is_some_and(|r| wanted.contains(r.sid.as_str()))
+                                p.records.get(i).is_some_and(|r| wanted.contains(&*r.sid))
                             })
                     }
-                    Mode::Sids => cluster.iter().any(|&i| {
-                        p.records
-                            .get(i)
-                            .is_some_and(|r| wanted.contains(r.sid.as_str()))
-                    }),
+                    Mode::Sids => cluster
+                        .iter()
+                        .any(|&i| p.records.get(i).is_some_and(|r| wanted.contains(&*r.sid))),
                 };
                 if keep {
                     seeds.push(Seed {
@@ -285,7 +281,11 @@ fn attach(p: &Prepared, j: &Joined, opts: &Options, seeds: &mut [Seed]) {
         let body: Option<String> = s
             .records
             .iter()
-            .filter_map(|&i| p.records.get(i).and_then(|r| r.body.clone()))
+            .filter_map(|&i| {
+                p.records
+                    .get(i)
+                    .and_then(|r| r.body.as_deref().map(str::to_string))
+            })
             .chain(
                 s.reqs
                     .iter()

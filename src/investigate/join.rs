@@ -83,7 +83,7 @@ pub(crate) fn join(p: &Prepared) -> Joined {
         .records
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.sid.as_str(), i))
+        .map(|(i, r)| (&*r.sid, i))
         .collect();
     // 1. By SID.
     let mut samples: BTreeMap<String, Vec<i64>> = BTreeMap::new();

@@ -318,8 +318,8 @@ impl<'a> Prepared<'a> {
         let before = records.len() + timeless.len();
         let mut seen: std::collections::HashSet<&str> =
             std::collections::HashSet::with_capacity(records.len() + timeless.len());
-        records.retain(|r| seen.insert(r.sid.as_str()));
-        timeless.retain(|r| seen.insert(r.sid.as_str()));
+        records.retain(|r| seen.insert(&*r.sid));
+        timeless.retain(|r| seen.insert(&*r.sid));
         let repeated_sids = before - records.len() - timeless.len();
         timeless.sort_by(|a, b| a.sid.cmp(&b.sid));
         let mut coverage: Vec<&SourceCoverage> = inputs.coverage.iter().collect();
@@ -358,7 +358,7 @@ impl<'a> Prepared<'a> {
             .records
             .iter()
             .filter_map(|r| match r.best_time()? {
-                (s, true) => Some((r.sid.as_str(), s.nanos + s.precision.nanos() / 2)),
+                (s, true) => Some((&*r.sid, s.nanos + s.precision.nanos() / 2)),
                 _ => None,
             })
             .collect();

@@ -20,7 +20,7 @@ fn stamp(ms: i64, p: Precision) -> Stamp {
 
 fn ev(file: &str, line: u64) -> Evidence {
     Evidence {
-        file: file.to_string(),
+        file: file.into(),
         line,
     }
 }
@@ -84,7 +84,7 @@ fn sid(n: u32) -> String {
 fn rec(n: u32, ms: i64) -> TwilioRecord {
     let t = (T0 + ms * MS).div_euclid(SEC) * SEC;
     TwilioRecord {
-        sid: sid(n),
+        sid: sid(n).into(),
         account_sid: Some("AC00000000000000000000000000000001".into()),
         from: Some("+15005550006".into()),
         to: TO.into(),
@@ -478,7 +478,7 @@ fn skewed_host_clock_is_corrected_from_sid_pairs() {
             ..web2(sent("app2.log", u64::from(k), at + skew, k))
         });
         recs.push(TwilioRecord {
-            to: format!("+1415555{k:04}"),
+            to: format!("+1415555{k:04}").into(),
             ..rec(k, at + 150)
         });
     }
@@ -738,7 +738,7 @@ fn rich_inputs() -> Inputs {
     i.coverage
         .push(cover("worker.log", Some("worker-1"), 0, 7_200_000));
     for mut t in r.twilio {
-        t.sid = t.sid.replace("SM0", "SM1");
+        t.sid = t.sid.replace("SM0", "SM1").into();
         t.to = "+14155550188".into();
         t.date_created = t.date_created.map(|mut s| {
             s.nanos += 3_600 * SEC;
@@ -957,7 +957,7 @@ fn trial_prefix_body_still_joins() {
         ..app("app.log", 14, 0)
     };
     let r = TwilioRecord {
-        body: Some(format!("Sent from your Twilio trial account - {BODY}")),
+        body: Some(format!("Sent from your Twilio trial account - {BODY}").into()),
         ..rec(1, 200)
     };
     let out = investigate(&inputs(vec![q], vec![r]), &complaint());

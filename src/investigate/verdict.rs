@@ -62,7 +62,7 @@ fn evs_words(es: &[Evidence]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut by_file: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for e in es {
-        by_file.entry(e.file.as_str()).or_default().push(e.line);
+        by_file.entry(&*e.file).or_default().push(e.line);
     }
     for (f, lines) in by_file {
         let l: Vec<String> = lines.iter().map(u64::to_string).collect();
@@ -570,7 +570,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         let rec_sid = m
             .as_ref()
             .and_then(|m| p.records.get(m.record))
-            .map(|r| r.sid.clone());
+            .map(|r| r.sid.to_string());
         let inbound = l.inbound.get(k).copied().flatten().map(|c| InboundView {
             route: c.summary.clone(),
             client: c.client_addr.clone(),
@@ -615,14 +615,14 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
     let record_views: Vec<RecordView> = records
         .iter()
         .map(|(i, r)| RecordView {
-            sid: r.sid.clone(),
+            sid: r.sid.to_string(),
             date_created: r.date_created.map(|s| s.to_rfc3339()),
             date_sent: r.date_sent.map(|s| s.to_rfc3339()),
-            status: r.status.clone(),
-            direction: r.direction.clone(),
+            status: r.status.as_deref().map(str::to_string),
+            direction: r.direction.as_deref().map(str::to_string),
             error_code: r.error_code,
-            body: r.body.clone(),
-            export: r.export.clone(),
+            body: r.body.as_deref().map(str::to_string),
+            export: r.export.to_string(),
             evidence: r.evidence.clone(),
             request: j
                 .of_rec
@@ -633,7 +633,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
                 .map(|k| k as u32 + 1),
         })
         .collect();
-    let sids: Vec<String> = records.iter().map(|(_, r)| r.sid.clone()).collect();
+    let sids: Vec<String> = records.iter().map(|(_, r)| r.sid.to_string()).collect();
 
     // Sentences.
     let mut ex: Vec<String> = Vec::new();
@@ -663,11 +663,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
         }
         if let Some(m) = matched_of(k) {
-            let sid = p
-                .records
-                .get(m.record)
-                .map(|r| r.sid.as_str())
-                .unwrap_or("");
+            let sid = p.records.get(m.record).map(|r| &*r.sid).unwrap_or("");
             match m.by {
                 MatchBy::Sid => ex.push(format!(
                     "request #{n} ({}) carries SID {sid}",
@@ -794,7 +790,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
             }
         }
         Verdict::TwilioSide => {
-            let o: Vec<&str> = orphans.iter().map(|r| r.sid.as_str()).collect();
+            let o: Vec<&str> = orphans.iter().map(|r| &*r.sid).collect();
             for r in &orphans {
                 ex.push(format!("record {} ({}) has no request in any log", r.sid, ev_words(&r.evidence)));
             }
@@ -858,7 +854,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .into_iter()
         .filter_map(|e| {
             p.inputs.quotes.get(&e).map(|t| Quote {
-                file: e.file.clone(),
+                file: e.file.to_string(),
                 line: e.line,
                 text: t.clone(),
             })
@@ -883,7 +879,7 @@ fn build_incident(p: &Prepared, j: &Joined, seed: &Seed, number: u32) -> Inciden
         .collect();
     let body = records
         .iter()
-        .find_map(|(_, r)| r.body.clone())
+        .find_map(|(_, r)| r.body.as_deref().map(str::to_string))
         .or_else(|| l.reqs.iter().find_map(|q| q.body.clone()));
     Incident {
         recipient,
@@ -961,7 +957,7 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
         notes.push(format!(
             "{} Twilio record(s) carry no date and could not be placed in time (first: {})",
             p.timeless.len(),
-            p.timeless.first().map(|r| r.sid.as_str()).unwrap_or("")
+            p.timeless.first().map(|r| &*r.sid).unwrap_or("")
         ));
     }
     if p.repeated_sids > 0 {

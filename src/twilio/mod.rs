@@ -23,7 +23,9 @@ mod json;
 #[cfg(test)]
 mod tests;
 
-use crate::model::{Evidence, Precision, Problem, Stamp, TwilioRecord};
+use std::collections::HashSet;
+
+use crate::model::{Evidence, Precision, Problem, Shared, Stamp, TwilioRecord};
 
 /// Which kind of Twilio export a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +94,8 @@ pub fn read_export(file: &str, bytes: &[u8], default_region: &str) -> TwilioLoad
     let kind = detect(bytes);
     let mut ctx = Ctx {
         file,
+        file_shared: file.into(),
+        texts: Interner::default(),
         region: default_region,
         kind: kind.unwrap_or(ExportKind::ApiPage),
         records: Vec::new(),
@@ -151,9 +155,31 @@ impl LineIndex {
     }
 }
 
+/// Hands out one shared copy of each distinct text: an export repeats its
+/// account, sender, statuses and, often, its recipients and bodies, and a
+/// million records should hold each once.
+#[derive(Default)]
+struct Interner {
+    seen: HashSet<Shared>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Shared {
+        if let Some(x) = self.seen.get(s) {
+            return x.clone();
+        }
+        let x: Shared = s.into();
+        self.seen.insert(x.clone());
+        x
+    }
+}
+
 /// The state one reader fills.
 struct Ctx<'a> {
     file: &'a str,
+    /// `file`, shared by every record's evidence.
+    file_shared: Shared,
+    texts: Interner,
     region: &'a str,
     kind: ExportKind,
     records: Vec<TwilioRecord>,
@@ -172,7 +198,7 @@ impl Ctx<'_> {
 
     fn evidence(&self, line: u64) -> Evidence {
         Evidence {
-            file: self.file.to_string(),
+            file: self.file_shared.clone(),
             line,
         }
     }
@@ -348,23 +374,38 @@ fn build_record(ctx: &mut Ctx<'_>, raw: RawFields, line: u64) -> Option<TwilioRe
     let num_segments = number("num_segments", &raw.num_segments);
     // Twilio error codes are five digits; a 0 some tools write means none.
     let error_code = number("error_code", &raw.error_code).filter(|c| *c != 0);
-    let text = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let texts = &mut ctx.texts;
+    let mut text = |v: Option<String>, lower: bool| {
+        let v = v?;
+        let t = v.trim();
+        if t.is_empty() {
+            None
+        } else if lower && t.bytes().any(|b| b.is_ascii_uppercase()) {
+            Some(texts.get(&t.to_ascii_lowercase()))
+        } else {
+            Some(texts.get(t))
+        }
+    };
+    let account_sid = text(raw.account_sid, false);
+    let status = text(raw.status, true);
+    let direction = text(raw.direction, true);
+    let messaging_service_sid = text(raw.messaging_service_sid, false);
     Some(TwilioRecord {
-        sid,
-        account_sid: text(raw.account_sid),
-        from,
-        to,
+        sid: sid.into(),
+        account_sid,
+        from: from.map(|f| texts.get(&f)),
+        to: texts.get(&to),
         // The body keeps its inner whitespace and newlines as exported.
-        body: raw.body,
-        status: text(raw.status).map(|s| s.to_ascii_lowercase()),
-        direction: text(raw.direction).map(|s| s.to_ascii_lowercase()),
+        body: raw.body.map(|b| texts.get(&b)),
+        status,
+        direction,
         date_created,
         date_sent,
         date_updated,
         num_segments,
         error_code,
-        messaging_service_sid: text(raw.messaging_service_sid),
-        export: ctx.kind.name().to_string(),
+        messaging_service_sid,
+        export: texts.get(ctx.kind.name()),
         evidence: ctx.evidence(line),
     })
 }

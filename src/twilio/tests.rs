@@ -35,7 +35,7 @@ fn at(s: &str) -> i64 {
 fn find<'a>(load: &'a TwilioLoad, sid: &str) -> &'a TwilioRecord {
     load.records
         .iter()
-        .find(|r| r.sid == sid)
+        .find(|r| &*r.sid == sid)
         .unwrap_or_else(|| panic!("{sid} not read"))
 }
 
@@ -47,10 +47,10 @@ fn console_csv_export() {
     assert_eq!(load.records.len(), 6);
 
     let a = &load.records[0];
-    assert_eq!(a.sid, SM_A);
+    assert_eq!(&*a.sid, SM_A);
     assert_eq!(a.account_sid.as_deref(), Some(AC));
     assert_eq!(a.from.as_deref(), Some("+14155552345"));
-    assert_eq!(a.to, "+14155550134");
+    assert_eq!(&*a.to, "+14155550134");
     assert_eq!(
         a.body.as_deref(),
         Some("Your code is 481 516, valid for \"10 minutes\".")
@@ -65,21 +65,21 @@ fn console_csv_export() {
     assert_eq!(sent.precision, Precision::Seconds);
     assert_eq!(a.num_segments, Some(1));
     assert_eq!(a.error_code, None);
-    assert_eq!(a.export, "console_csv");
-    assert_eq!(a.evidence.file, "exports/console.csv");
+    assert_eq!(&*a.export, "console_csv");
+    assert_eq!(&*a.evidence.file, "exports/console.csv");
     assert_eq!(a.evidence.line, 2);
 
-    assert_eq!(load.records[1].sid, SM_B);
+    assert_eq!(&*load.records[1].sid, SM_B);
     assert_eq!(load.records[1].evidence.line, 3);
 
     // A body with newlines and a comma spans lines 4-6.
     let c = &load.records[2];
-    assert_eq!(c.sid, "SM4135cd1ed6358f6ca08bd000cbe85c97");
+    assert_eq!(&*c.sid, "SM4135cd1ed6358f6ca08bd000cbe85c97");
     assert_eq!(
         c.body.as_deref(),
         Some("Reminder:\nappointment tomorrow at 9:00,\nreply C to confirm")
     );
-    assert_eq!(c.to, "+447700900123");
+    assert_eq!(&*c.to, "+447700900123");
     assert_eq!(c.num_segments, Some(2));
     assert_eq!(c.error_code, Some(30003));
     assert_eq!(c.status.as_deref(), Some("undelivered"));
@@ -91,15 +91,15 @@ fn console_csv_export() {
 
     // MMS, with a zone-less SentDate (read as UTC, no offset claimed).
     let d = &load.records[3];
-    assert_eq!(d.sid, "MM3b553c2851b5ec4c785182e5f590bc17");
+    assert_eq!(&*d.sid, "MM3b553c2851b5ec4c785182e5f590bc17");
     assert_eq!(d.evidence.line, 7);
-    assert_eq!(d.to, "+16045550199");
+    assert_eq!(&*d.to, "+16045550199");
     let dsent = d.date_sent.expect("zone-less date read");
     assert_eq!(dsent.nanos, at("2026-11-20T14:06:30Z"));
     assert_eq!(dsent.offset_minutes, None);
 
     let e = &load.records[4];
-    assert_eq!(e.to, "whatsapp:+14155550134");
+    assert_eq!(&*e.to, "whatsapp:+14155550134");
     assert_eq!(e.from.as_deref(), Some("whatsapp:+14155238886"));
     assert_eq!(e.evidence.line, 8);
 
@@ -107,7 +107,7 @@ fn console_csv_export() {
     assert_eq!(f.direction.as_deref(), Some("inbound"));
     assert_eq!(f.status.as_deref(), Some("received"));
     assert_eq!(f.from.as_deref(), Some("+14155550134"));
-    assert_eq!(f.to, "+14155552345");
+    assert_eq!(&*f.to, "+14155552345");
     assert_eq!(f.evidence.line, 9);
 
     // The row without a Sid is a problem citing its line, not a record.
@@ -125,8 +125,8 @@ fn console_csv_reordered_missing_and_extra_columns() {
     assert!(load.problems.is_empty(), "{:?}", load.problems);
     assert_eq!(load.records.len(), 2);
     let g = &load.records[0];
-    assert_eq!(g.sid, "SMa91fe4c6e80e64bdc7fbff9f21c867ac");
-    assert_eq!(g.to, "+14155550134", "national notation normalised");
+    assert_eq!(&*g.sid, "SMa91fe4c6e80e64bdc7fbff9f21c867ac");
+    assert_eq!(&*g.to, "+14155550134", "national notation normalised");
     assert_eq!(g.from.as_deref(), Some("+14155552345"));
     assert_eq!(g.body, None, "no Body column");
     assert_eq!(g.status.as_deref(), Some("delivered"));
@@ -136,7 +136,7 @@ fn console_csv_reordered_missing_and_extra_columns() {
     );
     assert_eq!(g.evidence.line, 2);
     let h = &load.records[1];
-    assert_eq!(h.to, "+14155550188");
+    assert_eq!(&*h.to, "+14155550188");
     assert_eq!(h.error_code, Some(30005));
     assert_eq!(h.account_sid.as_deref(), Some(AC));
     assert_eq!(h.evidence.line, 3);
@@ -149,7 +149,7 @@ fn console_csv_spreadsheet_resave() {
     assert!(load.problems.is_empty(), "{:?}", load.problems);
     assert_eq!(load.records.len(), 2);
     let a = &load.records[0];
-    assert_eq!(a.sid, SM_A);
+    assert_eq!(&*a.sid, SM_A);
     assert_eq!(
         a.body.as_deref(),
         Some("Your code is 481 516, valid for \"10 minutes\".")
@@ -158,7 +158,7 @@ fn console_csv_spreadsheet_resave() {
     assert_eq!(sent.nanos, at("2026-11-20T14:03:00Z"));
     assert_eq!(sent.offset_minutes, None);
     let b = &load.records[1];
-    assert_eq!(b.to, "+14155550134", "leading 1 without + in region US");
+    assert_eq!(&*b.to, "+14155550134", "leading 1 without + in region US");
     assert_eq!(
         b.date_sent.map(|t| t.nanos),
         Some(at("2026-11-20T14:03:17Z"))
@@ -202,7 +202,7 @@ fn api_list_page() {
     assert_eq!(lines, vec![9, 33, 57, 81, 105], "each message's own line");
 
     let a = find(&load, SM_A);
-    assert_eq!(a.export, "api_page");
+    assert_eq!(&*a.export, "api_page");
     assert_eq!(
         a.date_created.map(|t| t.nanos),
         Some(at("2026-11-20T14:03:06Z"))
@@ -245,7 +245,7 @@ fn api_list_page() {
     let l = find(&load, "SMdd19665b2d4c6669793890a21cc24275");
     assert_eq!(l.direction.as_deref(), Some("inbound"));
     assert_eq!(l.from.as_deref(), Some("+14155550134"));
-    assert_eq!(l.to, "+14155552345");
+    assert_eq!(&*l.to, "+14155552345");
 }
 
 /// The OAI `createWoService` example, as one line (what `curl` saves).
@@ -262,7 +262,7 @@ fn api_single_resource_one_line_and_pretty() {
     assert!(load.problems.is_empty(), "{:?}", load.problems);
     assert_eq!(load.records.len(), 1);
     let r = &load.records[0];
-    assert_eq!(r.sid, "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_eq!(&*r.sid, "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     assert_eq!(r.body.as_deref(), Some("Hello! 👍"));
     assert_eq!(
         r.date_created.map(|t| t.nanos),
@@ -348,8 +348,8 @@ fn bulk_export_day_file() {
     assert_eq!(load.problems[0].file, "export_2026-11-20.json.gz");
 
     let m = &load.records[0];
-    assert_eq!(m.sid, "SM62dc6ea1023abf4ca10a13a5896b9eef");
-    assert_eq!(m.export, "bulk_export");
+    assert_eq!(&*m.sid, "SM62dc6ea1023abf4ca10a13a5896b9eef");
+    assert_eq!(&*m.export, "bulk_export");
     assert_eq!(m.body.as_deref(), Some("Your code is 112 358"));
     assert_eq!(
         m.date_created.map(|t| t.nanos),
@@ -362,7 +362,7 @@ fn bulk_export_day_file() {
     assert_eq!(m.messaging_service_sid.as_deref(), Some(MG));
 
     let j = &load.records[2];
-    assert_eq!(j.sid, "MMc572d3ce3b46c321cfa51155c9408ffd");
+    assert_eq!(&*j.sid, "MMc572d3ce3b46c321cfa51155c9408ffd");
     let sent = j.date_sent.unwrap();
     assert_eq!(sent.nanos, at("2026-11-20T15:00:00.250Z"));
     assert_eq!(sent.precision, Precision::Millis);
@@ -394,10 +394,10 @@ fn cli_json_output() {
     assert!(load.problems.is_empty(), "{:?}", load.problems);
     assert_eq!(load.records.len(), 2);
     let q = &load.records[0];
-    assert_eq!(q.sid, "SMbbe556e7de6a720ceb80b7b465f2a4b6");
-    assert_eq!(q.export, "cli_json");
+    assert_eq!(&*q.sid, "SMbbe556e7de6a720ceb80b7b465f2a4b6");
+    assert_eq!(&*q.export, "cli_json");
     assert_eq!(q.evidence.line, 2);
-    assert_eq!(q.to, "whatsapp:+447700900123");
+    assert_eq!(&*q.to, "whatsapp:+447700900123");
     assert_eq!(q.status.as_deref(), Some("read"));
     assert_eq!(q.account_sid.as_deref(), Some(AC));
     let created = q.date_created.unwrap();
@@ -409,7 +409,7 @@ fn cli_json_output() {
         Some(at("2026-11-20T16:00:01Z"))
     );
     let a = &load.records[1];
-    assert_eq!(a.sid, SM_A);
+    assert_eq!(&*a.sid, SM_A);
     assert_eq!(a.evidence.line, 26);
     assert_eq!(a.messaging_service_sid.as_deref(), Some(MG));
     assert_eq!(a.num_segments, Some(1));
@@ -422,8 +422,8 @@ fn cli_tsv_output() {
     assert!(load.problems.is_empty(), "{:?}", load.problems);
     assert_eq!(load.records.len(), 2);
     let q = &load.records[0];
-    assert_eq!(q.export, "cli_tsv");
-    assert_eq!(q.to, "whatsapp:+447700900123");
+    assert_eq!(&*q.export, "cli_tsv");
+    assert_eq!(&*q.to, "whatsapp:+447700900123");
     let sent = q.date_sent.unwrap();
     assert_eq!(sent.nanos, at("2026-11-20T16:00:01Z"));
     assert_eq!(sent.offset_minutes, Some(-480));
@@ -496,9 +496,9 @@ fn merge_joins_csv_and_api_by_sid() {
     let merged = merge(all.clone());
     // SM_A is in both.
     assert_eq!(merged.len(), n_csv + 5 - 1);
-    let a = merged.iter().find(|r| r.sid == SM_A).unwrap();
-    assert_eq!(a.export, "console_csv", "first seen wins");
-    assert_eq!(a.evidence.file, "console.csv");
+    let a = merged.iter().find(|r| &*r.sid == SM_A).unwrap();
+    assert_eq!(&*a.export, "console_csv", "first seen wins");
+    assert_eq!(&*a.evidence.file, "console.csv");
     assert_eq!(a.evidence.line, 2);
     assert_eq!(
         a.date_created.map(|t| t.nanos),
@@ -518,15 +518,15 @@ fn merge_joins_csv_and_api_by_sid() {
         .map(|r| r.best_time().unwrap().0.nanos)
         .collect();
     assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
-    assert_eq!(merged[0].sid, SM_A, "created 14:03:06, the earliest");
-    assert_eq!(merged[1].sid, SM_B);
+    assert_eq!(&*merged[0].sid, SM_A, "created 14:03:06, the earliest");
+    assert_eq!(&*merged[1].sid, SM_B);
 
     // The other input order keeps the API page's evidence.
     let mut reversed = all;
     reversed.reverse();
     let merged = merge(reversed);
-    let a = merged.iter().find(|r| r.sid == SM_A).unwrap();
-    assert_eq!(a.export, "api_page");
+    let a = merged.iter().find(|r| &*r.sid == SM_A).unwrap();
+    assert_eq!(&*a.export, "api_page");
     assert_eq!(a.evidence.line, 9);
 }
 
@@ -539,7 +539,7 @@ fn merge_puts_undated_records_last() {
     base.insert(0, undated);
     let merged = merge(base);
     assert_eq!(merged.len(), 3);
-    assert_eq!(merged[2].sid, "SM00000000000000000000000000000000");
+    assert_eq!(&*merged[2].sid, "SM00000000000000000000000000000000");
 }
 
 proptest! {

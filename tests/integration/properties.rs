@@ -584,7 +584,7 @@ fn extraction_vs_full_parse(dir: &Path, lines: &[String]) -> (BTreeSet<u64>, BTr
         .attempts
         .iter()
         .flat_map(|a| a.evidence.iter())
-        .filter(|e| e.file == label)
+        .filter(|e| *e.file == *label)
         .map(|e| e.line)
         .collect();
     (want, got)
