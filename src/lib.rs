@@ -25,3 +25,10 @@ pub mod progress;
 pub mod record;
 pub mod time;
 pub mod twilio;
+
+/// Hash maps for the hot paths (a million SIDs, recipients, interned
+/// texts): foldhash hashes short keys several times faster than std's
+/// SipHash and still seeds each process at random.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The set form of [`FastMap`].
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;

@@ -123,9 +123,14 @@ fn seed_start(p: &Prepared, j: &Joined, s: &Seed) -> i64 {
 }
 
 fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>) -> Vec<Seed> {
-    // recipient -> body key -> (time, record index)
-    // A hash map while filling (a million records), sorted once after.
-    let mut by_to: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let wanted: BTreeSet<&str> = opts.sids.iter().map(String::as_str).collect();
+    // Number the recipients densely (one hash lookup per record), then work
+    // on (recipient number, record index) pairs: a million records need no
+    // per-recipient allocation, and only recipients that can hold an
+    // incident are sorted by their text.
+    let mut number: crate::FastMap<&str, u32> = crate::FastMap::default();
+    let mut names: Vec<&str> = Vec::new();
+    let mut items: Vec<(u32, usize)> = Vec::with_capacity(p.records.len());
     for (i, r) in p.records.iter().enumerate() {
         let Some(t) = record_time(r) else { continue };
         if !in_range(t, opts) {
@@ -136,13 +141,45 @@ fn record_seeds(p: &Prepared, opts: &Options, mode: Mode, want_to: Option<&str>)
                 continue;
             }
         }
-        by_to.entry(&*r.to).or_default().push(i);
+        let next = names.len() as u32;
+        let n = *number.entry(&*r.to).or_insert_with(|| {
+            names.push(&r.to);
+            next
+        });
+        items.push((n, i));
     }
-    let wanted: BTreeSet<&str> = opts.sids.iter().map(String::as_str).collect();
+    drop(number);
+    // Which recipients to look at: in a scan, those with two records or
+    // more (a lone record is never an incident); for --sid, those holding
+    // a wanted SID; for --to, all that are left.
+    let mut keep = vec![0u32; names.len()];
+    for &(n, i) in &items {
+        let Some(k) = keep.get_mut(n as usize) else {
+            continue;
+        };
+        match mode {
+            Mode::Scan | Mode::Complaint => *k += 1,
+            Mode::Sids => {
+                if p.records.get(i).is_some_and(|r| wanted.contains(&*r.sid)) {
+                    *k = 2;
+                }
+            }
+        }
+    }
+    let least = if mode == Mode::Complaint { 1 } else { 2 };
+    items.retain(|&(n, _)| keep.get(n as usize).is_some_and(|&k| k >= least));
+    // Recipient text order, then record (time) order within each.
+    items.sort_unstable_by(|a, b| {
+        let na = names.get(a.0 as usize).copied().unwrap_or_default();
+        let nb = names.get(b.0 as usize).copied().unwrap_or_default();
+        na.cmp(nb).then(a.1.cmp(&b.1))
+    });
     let mut seeds = Vec::new();
-    let mut by_to: Vec<(&str, Vec<usize>)> = by_to.into_iter().collect();
-    by_to.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    for (to, idx) in by_to {
+    for group in items.chunk_by(|a, b| a.0 == b.0) {
+        let Some(to) = group.first().and_then(|g| names.get(g.0 as usize)).copied() else {
+            continue;
+        };
+        let idx: Vec<usize> = group.iter().map(|&(_, i)| i).collect();
         let mut groups: BTreeMap<Option<&str>, Vec<(i64, usize)>> = BTreeMap::new();
         let bodied: Vec<(i64, &str)> = idx
             .iter()

@@ -79,7 +79,7 @@ pub(crate) fn join(p: &Prepared) -> Joined {
         offsets: BTreeMap::new(),
     };
     // Only looked up: a hash map, not a million-key sort.
-    let by_sid: std::collections::HashMap<&str, usize> = p
+    let by_sid: crate::FastMap<&str, usize> = p
         .records
         .iter()
         .enumerate()

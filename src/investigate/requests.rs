@@ -316,8 +316,8 @@ impl<'a> Prepared<'a> {
         });
         // One record per SID (the readers merge them; be safe anyway).
         let before = records.len() + timeless.len();
-        let mut seen: std::collections::HashSet<&str> =
-            std::collections::HashSet::with_capacity(records.len() + timeless.len());
+        let mut seen: crate::FastSet<&str> = crate::FastSet::default();
+        seen.reserve(records.len() + timeless.len());
         records.retain(|r| seen.insert(&*r.sid));
         timeless.retain(|r| seen.insert(&*r.sid));
         let repeated_sids = before - records.len() - timeless.len();
@@ -354,9 +354,16 @@ impl<'a> Prepared<'a> {
     }
 
     fn learn_pre_offsets(&self) -> BTreeMap<String, i64> {
-        let created: BTreeMap<&str, i64> = self
+        // Only the records a request names by SID count here.
+        let named: crate::FastSet<&str> = self
+            .attempts
+            .iter()
+            .filter_map(|a| a.sid.as_deref())
+            .collect();
+        let created: crate::FastMap<&str, i64> = self
             .records
             .iter()
+            .filter(|r| named.contains(&*r.sid))
             .filter_map(|r| match r.best_time()? {
                 (s, true) => Some((&*r.sid, s.nanos + s.precision.nanos() / 2)),
                 _ => None,

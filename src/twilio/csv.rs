@@ -6,7 +6,7 @@
 //! columns work and a trailing empty column is harmless.
 
 use super::{
-    build_record, field_for, fold_name, strip_bom, Ctx, ExportKind, Field, LineIndex, RawFields,
+    build_record, field_for, fold_name, strip_bom, Ctx, ExportKind, Field, LineCounter, RawFields,
 };
 
 /// The header line's fields, folded.
@@ -44,10 +44,10 @@ pub(super) fn detect(rest: &[u8]) -> Option<ExportKind> {
 /// Read a delimited export with a header row.
 pub(super) fn read(ctx: &mut Ctx<'_>, bytes: &[u8], delimiter: u8) {
     let body = strip_bom(bytes);
-    let lines = LineIndex::new(body);
+    let mut lines = LineCounter::new(body);
     // The csv crate counts a CRLF row's `\n` into the next row, so its line
     // numbers run one short after CRLF rows; lines come from byte offsets.
-    let line_at = |byte: u64| -> u64 {
+    let mut line_at = |byte: u64| -> u64 {
         let mut at = usize::try_from(byte).unwrap_or(usize::MAX);
         while matches!(body.get(at), Some(b'\r' | b'\n')) {
             at += 1;
@@ -101,7 +101,7 @@ pub(super) fn read(ctx: &mut Ctx<'_>, bytes: &[u8], delimiter: u8) {
         let mut raw = RawFields::default();
         for (i, value) in record.iter().enumerate() {
             if let Some(Some(field)) = cols.get(i) {
-                raw.set(*field, Some(String::from_utf8_lossy(value).into_owned()));
+                raw.set(*field, Some(String::from_utf8_lossy(value)));
             }
         }
         if record.len() > cols.len() && record.iter().skip(cols.len()).any(|f| !f.is_empty()) {

@@ -248,7 +248,7 @@ fn record_from_value(ctx: &mut Ctx<'_>, v: Value, line: u64) {
     let mut raw = RawFields::default();
     for (k, v) in m {
         if let Some(field) = field_for(&k) {
-            raw.set(field, value_text(v));
+            raw.set(field, value_text(v).map(std::borrow::Cow::Owned));
         }
     }
     if let Some(rec) = build_record(ctx, raw, line) {

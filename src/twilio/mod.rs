@@ -23,7 +23,7 @@ mod json;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 use crate::model::{Evidence, Precision, Problem, Shared, Stamp, TwilioRecord};
 
@@ -160,7 +160,7 @@ impl LineIndex {
 /// million records should hold each once.
 #[derive(Default)]
 struct Interner {
-    seen: HashSet<Shared>,
+    seen: crate::FastSet<Shared>,
 }
 
 impl Interner {
@@ -171,6 +171,36 @@ impl Interner {
         let x: Shared = s.into();
         self.seen.insert(x.clone());
         x
+    }
+}
+
+/// 1-based line of byte offsets asked for in increasing order (as a reader
+/// goes through a file): counts only the newlines since the last answer.
+pub(crate) struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> LineCounter<'a> {
+        LineCounter {
+            bytes,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    pub(crate) fn line_of(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.bytes.len());
+        if offset < self.at {
+            self.at = 0;
+            self.line = 1;
+        }
+        let seen = self.bytes.get(self.at..offset).unwrap_or_default();
+        self.line += memchr::memchr_iter(b'\n', seen).count() as u64;
+        self.at = offset;
+        self.line
     }
 }
 
@@ -208,20 +238,20 @@ impl Ctx<'_> {
 /// Both readers (delimited and JSON) fill one of these, so the conversion
 /// rules live in one place.
 #[derive(Debug, Default)]
-struct RawFields {
-    sid: Option<String>,
-    account_sid: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    body: Option<String>,
-    status: Option<String>,
-    direction: Option<String>,
-    date_created: Option<String>,
-    date_sent: Option<String>,
-    date_updated: Option<String>,
-    num_segments: Option<String>,
-    error_code: Option<String>,
-    messaging_service_sid: Option<String>,
+struct RawFields<'a> {
+    sid: Option<Cow<'a, str>>,
+    account_sid: Option<Cow<'a, str>>,
+    from: Option<Cow<'a, str>>,
+    to: Option<Cow<'a, str>>,
+    body: Option<Cow<'a, str>>,
+    status: Option<Cow<'a, str>>,
+    direction: Option<Cow<'a, str>>,
+    date_created: Option<Cow<'a, str>>,
+    date_sent: Option<Cow<'a, str>>,
+    date_updated: Option<Cow<'a, str>>,
+    num_segments: Option<Cow<'a, str>>,
+    error_code: Option<Cow<'a, str>>,
+    messaging_service_sid: Option<Cow<'a, str>>,
 }
 
 /// Which [`RawFields`] slot a column or key fills, from its name with case,
@@ -271,8 +301,8 @@ fn field_for(name: &str) -> Option<Field> {
     })
 }
 
-impl RawFields {
-    fn set(&mut self, field: Field, value: Option<String>) {
+impl<'a> RawFields<'a> {
+    fn set(&mut self, field: Field, value: Option<Cow<'a, str>>) {
         let value = value.filter(|v| !v.trim().is_empty());
         let slot = match field {
             Field::Sid => &mut self.sid,
@@ -309,7 +339,7 @@ fn parse_twilio_date(s: &str) -> Option<Stamp> {
 
 /// Turn one row into a record; `None` (with a problem) when it lacks a SID
 /// or a recipient. Fields that cannot be read are left empty and reported.
-fn build_record(ctx: &mut Ctx<'_>, raw: RawFields, line: u64) -> Option<TwilioRecord> {
+fn build_record(ctx: &mut Ctx<'_>, raw: RawFields<'_>, line: u64) -> Option<TwilioRecord> {
     let sid = match raw.sid.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => s.to_string(),
         _ => {
@@ -334,7 +364,7 @@ fn build_record(ctx: &mut Ctx<'_>, raw: RawFields, line: u64) -> Option<TwilioRe
         .as_deref()
         .map(str::trim)
         .map(|f| crate::phone::normalize_phone(f, ctx.region).unwrap_or_else(|| f.to_string()));
-    let mut date = |name: &str, v: &Option<String>| -> Option<Stamp> {
+    let mut date = |name: &str, v: &Option<Cow<'_, str>>| -> Option<Stamp> {
         let text = v.as_deref()?.trim();
         let parsed = parse_twilio_date(text);
         if parsed.is_none() {
@@ -360,7 +390,7 @@ fn build_record(ctx: &mut Ctx<'_>, raw: RawFields, line: u64) -> Option<TwilioRe
             }
         }
     }
-    let mut number = |name: &str, v: &Option<String>| -> Option<u32> {
+    let mut number = |name: &str, v: &Option<Cow<'_, str>>| -> Option<u32> {
         let text = v.as_deref()?.trim();
         let parsed = parse_count(text);
         if parsed.is_none() {
@@ -375,7 +405,7 @@ fn build_record(ctx: &mut Ctx<'_>, raw: RawFields, line: u64) -> Option<TwilioRe
     // Twilio error codes are five digits; a 0 some tools write means none.
     let error_code = number("error_code", &raw.error_code).filter(|c| *c != 0);
     let texts = &mut ctx.texts;
-    let mut text = |v: Option<String>, lower: bool| {
+    let mut text = |v: Option<Cow<'_, str>>, lower: bool| {
         let v = v?;
         let t = v.trim();
         if t.is_empty() {
@@ -429,17 +459,21 @@ fn parse_count(s: &str) -> Option<u32> {
 /// later ones. Output is sorted by (date_created, else date_sent; SID);
 /// records with neither date come last.
 pub fn merge(mut records: Vec<TwilioRecord>) -> Vec<TwilioRecord> {
-    // In place, so a million records are not held twice, and sorting an
-    // index rather than the records (a few hundred bytes each): the first
-    // record of each SID (input order) is kept and filled from the others.
-    let mut idx: Vec<usize> = (0..records.len()).collect();
-    idx.sort_by(|&a, &b| records[a].sid.cmp(&records[b].sid).then(a.cmp(&b)));
+    // In place, so a million records are not held twice: one hash lookup
+    // per record finds the first record of its SID (input order), which is
+    // kept and filled from the later ones, in input order.
+    let mut first_of: crate::FastMap<&str, usize> = crate::FastMap::default();
+    first_of.reserve(records.len());
     let mut later: Vec<(usize, usize)> = Vec::new();
-    for group in idx.chunk_by(|&a, &b| records[a].sid == records[b].sid) {
-        if let [first, rest @ ..] = group {
-            later.extend(rest.iter().map(|&k| (*first, k)));
+    for (k, r) in records.iter().enumerate() {
+        match first_of.entry(&r.sid) {
+            std::collections::hash_map::Entry::Occupied(e) => later.push((*e.get(), k)),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(k);
+            }
         }
     }
+    drop(first_of);
     let mut drop = vec![false; records.len()];
     for (first, k) in later {
         let other = records[k].clone();
