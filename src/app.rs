@@ -441,9 +441,11 @@ fn run_investigate(
     if !a.twilio.is_empty() {
         problems.extend(tproblems);
         for s in &tsources {
-            match input::read_all(&s.path) {
-                Ok(bytes) => {
-                    let load = twilio::read_export(&s.label, &bytes, &a.read.default_region);
+            let load = input::open(&s.path).and_then(|(mut r, _)| {
+                twilio::read_export_from(&s.label, &mut r, &a.read.default_region)
+            });
+            match load {
+                Ok(load) => {
                     problems.extend(load.problems);
                     if records.is_empty() {
                         records = load.records;

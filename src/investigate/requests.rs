@@ -145,7 +145,10 @@ pub(crate) struct Prepared<'a> {
 /// Is a record outbound (direction `outbound…` or unknown)?
 pub(crate) fn is_outbound(r: &TwilioRecord) -> bool {
     r.direction.as_deref().is_none_or(|d| {
-        d.trim().is_empty() || d.trim().to_ascii_lowercase().starts_with("outbound")
+        let d = d.trim();
+        d.is_empty()
+            || d.get(..8)
+                .is_some_and(|p| p.eq_ignore_ascii_case("outbound"))
     })
 }
 

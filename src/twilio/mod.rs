@@ -92,16 +92,7 @@ pub fn detect(bytes: &[u8]) -> Option<ExportKind> {
 /// the file.
 pub fn read_export(file: &str, bytes: &[u8], default_region: &str) -> TwilioLoad {
     let kind = detect(bytes);
-    let mut ctx = Ctx {
-        file,
-        file_shared: file.into(),
-        texts: Interner::default(),
-        region: default_region,
-        kind: kind.unwrap_or(ExportKind::ApiPage),
-        records: Vec::new(),
-        problems: Vec::new(),
-        rows_read: 0,
-    };
+    let mut ctx = Ctx::new(file, default_region, kind);
     match kind {
         Some(ExportKind::ConsoleCsv) => csv::read(&mut ctx, bytes, b','),
         Some(ExportKind::CliTsv) => csv::read(&mut ctx, bytes, b'\t'),
@@ -116,12 +107,42 @@ pub fn read_export(file: &str, bytes: &[u8], default_region: &str) -> TwilioLoad
             });
         }
     }
-    TwilioLoad {
-        kind,
-        records: ctx.records,
-        problems: ctx.problems,
-        rows_read: ctx.rows_read,
-    }
+    ctx.finish(kind)
+}
+
+/// Read one export from a stream of decompressed bytes. Delimited exports
+/// (the Console CSV, CLI TSV) are read a block of rows at a time, so a
+/// million-record export is never held whole; JSON exports are read whole.
+/// Gives the same records and problems as [`read_export`] on the same
+/// bytes; an error reading the stream is returned as is.
+pub fn read_export_from(
+    file: &str,
+    reader: &mut dyn std::io::Read,
+    default_region: &str,
+) -> std::io::Result<TwilioLoad> {
+    use std::io::Read;
+    let mut start = Vec::new();
+    (&mut *reader).take(1 << 20).read_to_end(&mut start)?;
+    let kind = detect(&start);
+    // The kind of a delimited export comes from its first line: stream
+    // only when that line is whole in what was read.
+    let body = strip_bom(&start);
+    let first_line_whole = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .and_then(|s| body.get(s..))
+        .is_some_and(|rest| rest.contains(&b'\n'));
+    let delimiter = match kind {
+        Some(ExportKind::ConsoleCsv) if first_line_whole => b',',
+        Some(ExportKind::CliTsv) if first_line_whole => b'\t',
+        _ => {
+            reader.read_to_end(&mut start)?;
+            return Ok(read_export(file, &start, default_region));
+        }
+    };
+    let mut ctx = Ctx::new(file, default_region, kind);
+    csv::read_stream(&mut ctx, start, reader, delimiter)?;
+    Ok(ctx.finish(kind))
 }
 
 fn unknown_content_message(bytes: &[u8]) -> String {
@@ -158,18 +179,27 @@ impl LineIndex {
 /// Hands out one shared copy of each distinct text: an export repeats its
 /// account, sender, statuses and, often, its recipients and bodies, and a
 /// million records should hold each once.
+///
+/// The table stops growing at [`Interner::MAX`] texts: the values that
+/// repeat most (account, sender, statuses, templates) come early and stay
+/// shared, while a flood of one-off recipients or bodies would only make
+/// every lookup miss the cache.
 #[derive(Default)]
 struct Interner {
     seen: crate::FastSet<Shared>,
 }
 
 impl Interner {
+    const MAX: usize = 1 << 16;
+
     fn get(&mut self, s: &str) -> Shared {
         if let Some(x) = self.seen.get(s) {
             return x.clone();
         }
         let x: Shared = s.into();
-        self.seen.insert(x.clone());
+        if self.seen.len() < Self::MAX {
+            self.seen.insert(x.clone());
+        }
         x
     }
 }
@@ -217,7 +247,29 @@ struct Ctx<'a> {
     rows_read: u64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(file: &'a str, region: &'a str, kind: Option<ExportKind>) -> Ctx<'a> {
+        Ctx {
+            file,
+            file_shared: file.into(),
+            texts: Interner::default(),
+            region,
+            kind: kind.unwrap_or(ExportKind::ApiPage),
+            records: Vec::new(),
+            problems: Vec::new(),
+            rows_read: 0,
+        }
+    }
+
+    fn finish(self, kind: Option<ExportKind>) -> TwilioLoad {
+        TwilioLoad {
+            kind,
+            records: self.records,
+            problems: self.problems,
+            rows_read: self.rows_read,
+        }
+    }
+
     fn problem(&mut self, line: Option<u64>, message: impl Into<String>) {
         self.problems.push(Problem {
             file: self.file.to_string(),
