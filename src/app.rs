@@ -202,6 +202,59 @@ fn stop_if_interrupted() -> Result<(), AppError> {
     }
 }
 
+/// Stream output to `-o FILE` atomically (a temporary file in the same
+/// directory, renamed once `write` is done), or to `out`, through a buffer:
+/// `write` hands over its lines as they are ready. A broken pipe on `out`
+/// ends the output quietly; Ctrl-C leaves `-o FILE` untouched.
+fn emit_with<T: Default>(
+    output: &Option<String>,
+    out: &mut dyn Write,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> Result<T, AppError> {
+    stop_if_interrupted()?;
+    let interrupted_or = |e: io::Error, target: &str| {
+        if crate::interrupt::requested() {
+            AppError::Interrupted
+        } else {
+            AppError::Output {
+                target: target.to_string(),
+                source: e,
+            }
+        }
+    };
+    match output {
+        Some(path) => {
+            let p = Path::new(path);
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let fail = |e| interrupted_or(e, path);
+            let tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+            let mut w = io::BufWriter::with_capacity(OUT_BUFFER, tmp);
+            let value = write(&mut w).map_err(fail)?;
+            // Dropping the temporary file (on any error) removes it.
+            let tmp = w.into_inner().map_err(|e| fail(e.into_error()))?;
+            tmp.as_file().sync_all().map_err(fail)?;
+            stop_if_interrupted()?;
+            tmp.persist(p).map_err(|e| fail(e.error))?;
+            Ok(value)
+        }
+        None => {
+            let mut w = io::BufWriter::with_capacity(OUT_BUFFER, out);
+            let done = write(&mut w).and_then(|v| w.flush().map(|_| v));
+            match done {
+                Ok(v) => Ok(v),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(T::default()),
+                Err(e) => Err(interrupted_or(e, "standard output")),
+            }
+        }
+    }
+}
+
+/// Buffer between streamed output and the file or pipe.
+const OUT_BUFFER: usize = 256 * 1024;
+
 /// Write `bytes` to `-o FILE` atomically (a temporary file in the same
 /// directory, renamed), or to `out`.
 fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<(), AppError> {
@@ -333,30 +386,31 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     // extract prints no evidence text: do not keep it.
     let (ex, problems) = read_logs(&a.read, &[], false)?;
     let posts = ex.attempts.len();
-    let mut buf = Vec::new();
-    let mut written = 0usize;
-    for at in &ex.attempts {
-        if since.is_some_and(|s| at.time.nanos < s.nanos)
+    let wanted = |at: &&crate::model::Attempt| {
+        !(since.is_some_and(|s| at.time.nanos < s.nanos)
             || until.is_some_and(|u| at.time.nanos >= u.nanos)
-        {
-            continue;
+            || (to.is_some() && at.recipient != to))
+    };
+    let written = ex.attempts.iter().filter(wanted).count();
+    // Each line is written as soon as it is made: the output is never held
+    // whole (it is about as big as the POST lines themselves).
+    emit_with(&a.output, out, |w| {
+        for at in ex.attempts.iter().filter(wanted) {
+            if crate::interrupt::requested() {
+                return Err(crate::interrupt::error());
+            }
+            // serde_json cannot fail on these plain types. Credentials a log
+            // line carried (Basic auth, Auth Tokens, URL passwords) are
+            // scrubbed from every string.
+            let Ok(mut v) = serde_json::to_value(at) else {
+                continue;
+            };
+            investigate::scrub_json(&mut v);
+            serde_json::to_writer(&mut *w, &v).map_err(io::Error::from)?;
+            w.write_all(b"\n")?;
         }
-        if to.is_some() && at.recipient != to {
-            continue;
-        }
-        // serde_json cannot fail on these plain types. Credentials a log
-        // line carried (Basic auth, Auth Tokens, URL passwords) are scrubbed
-        // from every string.
-        let Ok(mut v) = serde_json::to_value(at) else {
-            continue;
-        };
-        investigate::scrub_json(&mut v);
-        if serde_json::to_writer(&mut buf, &v).is_ok() {
-            buf.push(b'\n');
-            written += 1;
-        }
-    }
-    emit(&a.output, &buf, out)?;
+        Ok(())
+    })?;
     summarize(&ex, posts, &problems, a.read.quiet, err);
     if timings_wanted() {
         print_timings(&ex.timings, err);
@@ -383,14 +437,13 @@ fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     problems.sort();
     problems.dedup();
     let unparsed: u64 = r.yields.iter().map(|y| y.summary.unparsed_candidates).sum();
-    let mut buf = Vec::new();
-    if a.ids_only {
-        // Writing to a Vec cannot fail.
-        let _ = mapfile::write_ids(&r.ids, &mut buf);
-    } else {
-        mapfile::write(r.yields, &mut buf);
-    }
-    emit(&a.output, &buf, out)?;
+    emit_with(&a.output, out, |w| {
+        if a.ids_only {
+            mapfile::write_ids(&r.ids, w)
+        } else {
+            mapfile::write(r.yields, w)
+        }
+    })?;
     if !a.read.quiet {
         for p in problems.iter().take(20) {
             let _ = writeln!(err, "sidtrace: {p}");

@@ -27,7 +27,7 @@ use crate::catalog::{Catalog, Parsed, ParserId, DETECT_LINES};
 use crate::input::{self, Compression, Source};
 use crate::model::{
     Attempt, CodePath, ContextKind, ContextRecord, Evidence, Failure, Gap, Ids, Observer, Problem,
-    SourceCoverage, Stamp, TimeAnchor,
+    Shared, SourceCoverage, Stamp, TimeAnchor,
 };
 use crate::progress::Progress;
 use crate::record::{AccessLine, AppRecord};
@@ -158,8 +158,10 @@ pub enum ObsKind {
 /// outcome record, or both in one line.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Obs {
-    /// What the record says, as an attempt.
-    pub attempt: Attempt,
+    /// What the record says, as an attempt. Boxed: observations are moved
+    /// and collected by the hundred thousand, an attempt is large, and the
+    /// vectors that hold them grow by doubling.
+    pub attempt: Box<Attempt>,
     /// Request, outcome or both.
     pub kind: ObsKind,
     /// The file (path as given).
@@ -168,7 +170,7 @@ pub struct Obs {
     pub line: u64,
     /// Logger, for linking id-less records by adjacency.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub logger: Option<String>,
+    pub logger: Option<Shared>,
     /// Process id, for linking id-less records by adjacency.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pid: Option<String>,
@@ -1053,6 +1055,45 @@ fn first_addr(xff: &str) -> Option<String> {
         .map(String::from)
 }
 
+/// Texts longer than this are not interned (a URL with its parameters in
+/// the query, a long body: such values rarely repeat).
+const SHARE_MAX_LEN: usize = 512;
+/// Bytes of text one thread's interner holds before it starts afresh, so
+/// that it stays small whatever the logs hold.
+const SHARE_MAX_BYTES: usize = 1 << 20;
+
+thread_local! {
+    /// Each worker thread's interned texts and their total length.
+    static SHARED: std::cell::RefCell<(HashSet<Shared>, usize)> =
+        std::cell::RefCell::new((HashSet::new(), 0));
+}
+
+/// `text` as a [`Shared`] string: repeated values (format, source, URL,
+/// account, host, User-Agent, logger, file names) come back as clones of
+/// one allocation, so a hundred thousand POSTs do not hold a hundred
+/// thousand copies of each. Equal in value to a fresh copy whatever the
+/// thread or the interner's state, so the output never depends on it.
+fn share(text: &str) -> Shared {
+    if text.len() > SHARE_MAX_LEN {
+        return text.into();
+    }
+    SHARED.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let (set, bytes) = &mut *guard;
+        if let Some(v) = set.get(text) {
+            return v.clone();
+        }
+        if *bytes + text.len() > SHARE_MAX_BYTES {
+            set.clear();
+            *bytes = 0;
+        }
+        let v: Shared = text.into();
+        *bytes += text.len() + 32;
+        set.insert(v.clone());
+        v
+    })
+}
+
 #[derive(Clone, Copy)]
 struct LineCtx<'a> {
     /// Keep evidence lines' text.
@@ -1198,7 +1239,7 @@ fn access_ids(a: &AccessLine) -> Ids {
 impl LineCtx<'_> {
     fn evidence(&self, line: u64) -> Evidence {
         Evidence {
-            file: self.label.into(),
+            file: share(self.label),
             line,
         }
     }
@@ -1250,14 +1291,14 @@ impl LineCtx<'_> {
         // and proxies put the parameters there).
         let params = a
             .request_body
-            .clone()
-            .or_else(|| target.split_once('?').map(|(_, q)| q.to_string()));
-        if let Some(b) = params.as_deref() {
+            .as_deref()
+            .or_else(|| target.split_once('?').map(|(_, q)| q));
+        if let Some(b) = params {
             for (k, v) in form_pairs(b) {
                 match k.as_str() {
                     "To" => recipient = crate::phone::normalize_phone(&v, self.region).or(Some(v)),
                     "From" => from = Some(v),
-                    "Body" => body = Some(v),
+                    "Body" => body = Some(share(&v)),
                     _ => {}
                 }
             }
@@ -1280,17 +1321,17 @@ impl LineCtx<'_> {
             )),
             _ => None,
         };
-        let client = a.remote_addr.clone();
+        let client = a.remote_addr.as_deref().map(share);
         Some(Ok(Obs {
-            attempt: Attempt {
+            attempt: Box::new(Attempt {
                 time,
                 time_anchor: a.time_anchor.unwrap_or(TimeAnchor::RequestEnd),
                 observer: Observer::EgressProxy,
-                format: format.to_string(),
-                source: self.source.to_string(),
-                method: "POST".into(),
-                url: target.to_string(),
-                account_sid: Some(account),
+                format: share(format),
+                source: share(self.source),
+                method: share("POST"),
+                url: share(target),
+                account_sid: Some(share(&account)),
                 recipient,
                 from,
                 body,
@@ -1302,10 +1343,14 @@ impl LineCtx<'_> {
                 client_addr: client,
                 code_path: CodePath::default(),
                 ids: access_ids(a),
-                user_agent: a.user_agent.clone(),
-                library: a.user_agent.as_deref().and_then(library_of),
+                user_agent: a.user_agent.as_deref().map(share),
+                library: a
+                    .user_agent
+                    .as_deref()
+                    .and_then(library_of)
+                    .map(|l| share(&l)),
                 evidence: vec![self.evidence(n)],
-            },
+            }),
             kind: ObsKind::Full,
             file: self.label.into(),
             line: n,
@@ -1363,36 +1408,40 @@ impl LineCtx<'_> {
             _ => TimeAnchor::LogRecord,
         };
         Some(Ok(Obs {
-            attempt: Attempt {
+            attempt: Box::new(Attempt {
                 time,
                 time_anchor: anchor,
                 observer: Observer::App,
-                format: format.to_string(),
-                source: self.source.to_string(),
-                method: "POST".into(),
-                url: url.unwrap_or_default().to_string(),
-                account_sid: account,
+                format: share(format),
+                source: share(self.source),
+                method: share("POST"),
+                url: share(url.unwrap_or_default()),
+                account_sid: account.as_deref().map(share),
                 recipient: r.to.as_deref().and_then(|t| {
                     crate::phone::normalize_phone(t, self.region).or(Some(t.to_string()))
                 }),
                 from: r.from.clone(),
-                body: r.body.clone(),
+                body: r.body.as_deref().map(share),
                 sid,
                 status: r.status,
                 failure,
                 duration_ms: r.duration_ms,
-                host: r.host.clone().or_else(|| self.path_host.map(String::from)),
+                host: r.host.as_deref().or(self.path_host).map(share),
                 client_addr: None,
                 code_path: r.code_path.clone(),
                 ids: r.ids.clone(),
-                user_agent: r.user_agent.clone(),
-                library: r.user_agent.as_deref().and_then(library_of),
+                user_agent: r.user_agent.as_deref().map(share),
+                library: r
+                    .user_agent
+                    .as_deref()
+                    .and_then(library_of)
+                    .map(|l| share(&l)),
                 evidence: vec![self.evidence(n)],
-            },
+            }),
             kind,
             file: self.label.into(),
             line: n,
-            logger: r.code_path.logger.clone(),
+            logger: r.code_path.logger.as_deref().map(share),
             pid: r.pid.clone(),
         }))
     }
@@ -1443,8 +1492,18 @@ fn merge_into(a: &mut Attempt, o: &Attempt) {
 pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
     yields.sort_by(|a, b| a.summary.file.cmp(&b.summary.file));
     let mut ex = Extraction::default();
-    let mut app_obs: Vec<Obs> = Vec::new();
-    let mut attempts: Vec<Attempt> = Vec::new();
+    // Sized once: these hold every observation, and growing them by
+    // doubling would copy them and keep the old buffers around meanwhile.
+    let (n_app, n_proxy) =
+        yields
+            .iter()
+            .flat_map(|y| y.observations.iter())
+            .fold((0, 0), |(app, proxy), o| match o.attempt.observer {
+                Observer::App => (app + 1, proxy),
+                Observer::EgressProxy => (app, proxy + 1),
+            });
+    let mut app_obs: Vec<Obs> = Vec::with_capacity(n_app);
+    let mut attempts: Vec<Box<Attempt>> = Vec::with_capacity(n_proxy);
     let mut samples: BTreeMap<String, Vec<(i64, Evidence)>> = BTreeMap::new();
     let mut source_meta: BTreeMap<String, SourceMeta> = BTreeMap::new();
     let mut context_raw: Vec<ContextRecord> = Vec::new();
@@ -1461,7 +1520,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
                 lines: 0,
             });
         meta.files.push(label.clone());
-        let file: crate::model::Shared = label.as_str().into();
+        let file = share(&label);
         meta.observes_posts |= y.observations.iter().any(|o| o.kind != ObsKind::Outcome);
         meta.lines += y.summary.lines;
         let s = samples.entry(sname).or_default();
@@ -1474,6 +1533,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
                 },
             ));
         }
+        drop(y.samples);
         for (n, q) in y.quotes {
             ex.quotes.insert(
                 Evidence {
@@ -1501,7 +1561,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
         (a.attempt.time.nanos, &a.file, a.line).cmp(&(b.attempt.time.nanos, &b.file, b.line))
     });
     // (attempt, still open, file, line, logger, pid)
-    let mut linked: Vec<Linked> = Vec::new();
+    let mut linked: Vec<Linked> = Vec::with_capacity(app_obs.len());
     // Indices of the still-open entries of `linked`, in order: searching
     // only these keeps linking linear in practice (closed calls are many).
     let mut open_list: Vec<usize> = Vec::new();
@@ -1545,6 +1605,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
             },
         }
     }
+    attempts.reserve_exact(linked.len());
     for (a, ..) in linked {
         attempts.push(a);
     }
@@ -1555,7 +1616,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
             kind: ContextKind::AppRecord,
             time: a.time,
             time_anchor: TimeAnchor::LogRecord,
-            source: a.source.clone(),
+            source: a.source.to_string(),
             summary: match (&a.sid, a.status, &a.failure) {
                 (Some(s), _, _) => format!("outcome record naming {s}"),
                 (_, Some(st), _) => format!("outcome record with status {st}"),
@@ -1564,8 +1625,8 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
             },
             status: a.status,
             client_addr: None,
-            user_agent: a.user_agent.clone(),
-            host: a.host.clone(),
+            user_agent: a.user_agent.as_deref().map(String::from),
+            host: a.host.as_deref().map(String::from),
             code_path: a.code_path.clone(),
             ids: a.ids.clone(),
             idempotency_token: None,
@@ -1575,8 +1636,10 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
             }),
         });
     }
+    // Sorted as boxes (cheap to move), then unboxed into a vector of the
+    // exact size.
     attempts.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
-    ex.attempts = attempts;
+    ex.attempts = attempts.into_iter().map(|a| *a).collect();
     let mut context: Vec<ContextRecord> = context_raw;
     context.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
     context.dedup_by(|a, b| a.evidence == b.evidence);
@@ -1592,7 +1655,14 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
 
 /// An attempt being assembled: still open (waiting for its outcome), and
 /// where its request record was (file, line, logger, process).
-type Linked = (Attempt, bool, String, u64, Option<String>, Option<String>);
+type Linked = (
+    Box<Attempt>,
+    bool,
+    String,
+    u64,
+    Option<Shared>,
+    Option<String>,
+);
 
 /// A failure in words.
 pub fn failure_text(f: &Failure) -> &str {
@@ -1825,6 +1895,25 @@ mod tests {
         .is_none());
         assert!(messages_endpoint("/twilio/status").is_none());
         assert!(messages_endpoint(&format!("/2010-04-01/Accounts/{acct}/Calls.json")).is_none());
+    }
+
+    #[test]
+    fn shared_texts_are_one_allocation_and_equal_to_a_copy() {
+        let a = share("nginx:combined");
+        let b = share(&String::from("nginx:combined"));
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, "nginx:combined");
+        // Long texts are not interned, but keep their value.
+        let long = "x".repeat(SHARE_MAX_LEN + 1);
+        let (c, d) = (share(&long), share(&long));
+        assert!(!std::sync::Arc::ptr_eq(&c, &d));
+        assert_eq!(*c, *long);
+        // The interner starts afresh when full; values stay right.
+        for i in 0..(SHARE_MAX_BYTES / 64) {
+            assert_eq!(&*share(&format!("value-{i:040}")), format!("value-{i:040}"));
+        }
+        assert_eq!(&*share("nginx:combined"), "nginx:combined");
+        SHARED.with(|cell| assert!(cell.borrow().1 <= SHARE_MAX_BYTES));
     }
 
     #[test]

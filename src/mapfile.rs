@@ -29,17 +29,17 @@ pub fn is_map(path: &Path) -> bool {
 }
 
 /// Write yields as a map file, sorted by file so the output is the same
-/// whatever the thread count or input order.
-pub fn write(mut yields: Vec<FileYield>, out: &mut Vec<u8>) {
+/// whatever the thread count or input order. Each yield is dropped once its
+/// line is written.
+pub fn write(mut yields: Vec<FileYield>, out: &mut dyn Write) -> io::Result<()> {
     yields.sort_by(|a, b| a.summary.file.cmp(&b.summary.file));
-    out.extend_from_slice(HEADER.as_bytes());
-    out.push(b'\n');
-    for y in &yields {
-        // Plain data: serialising it cannot fail.
-        if serde_json::to_writer(&mut *out, y).is_ok() {
-            out.push(b'\n');
-        }
+    out.write_all(HEADER.as_bytes())?;
+    out.write_all(b"\n")?;
+    for y in yields {
+        serde_json::to_writer(&mut *out, &y)?;
+        out.write_all(b"\n")?;
     }
+    Ok(())
 }
 
 /// Read a map file; lines that cannot be read are problems naming the line.

@@ -249,6 +249,11 @@ pub enum Failure {
 /// One outbound POST to Twilio's Messages API, as seen in one or more log
 /// records that belong together (a request record and its response record,
 /// linked by shared ids and order).
+///
+/// Texts that repeat from attempt to attempt (format, source, method, URL,
+/// account, host, client, User-Agent, library, body) are [`Shared`]: the
+/// extractor hands out one copy of each value, so a hundred thousand
+/// attempts hold little more than their own SIDs, numbers and ids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// When it happened, as the log wrote it.
@@ -258,16 +263,16 @@ pub struct Attempt {
     /// Who logged it.
     pub observer: Observer,
     /// The name of the format the line was read with (`nginx:combined`, `json`).
-    pub format: String,
+    pub format: Shared,
     /// The log source (the file series, rotation suffixes removed) it came from.
-    pub source: String,
+    pub source: Shared,
     /// HTTP method, upper-case (always `POST` for an attempt).
-    pub method: String,
+    pub method: Shared,
     /// The request target as logged (path or full URL).
-    pub url: String,
+    pub url: Shared,
     /// The Account SID in the path.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub account_sid: Option<String>,
+    pub account_sid: Option<Shared>,
     /// Recipient in E.164 (or `whatsapp:+…`), from the body, the record or a field.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub recipient: Option<String>,
@@ -276,7 +281,7 @@ pub struct Attempt {
     pub from: Option<String>,
     /// Message body, when logged (redacted on output when asked).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub body: Option<String>,
+    pub body: Option<Shared>,
     /// The Message SID Twilio answered with, when logged.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
@@ -291,10 +296,10 @@ pub struct Attempt {
     pub duration_ms: Option<f64>,
     /// The host that made the call (app host, or the client address seen by the proxy).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub host: Option<String>,
+    pub host: Option<Shared>,
     /// Client address as the proxy saw it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub client_addr: Option<String>,
+    pub client_addr: Option<Shared>,
     /// Code path from the app log.
     #[serde(skip_serializing_if = "CodePath::is_empty", default)]
     pub code_path: CodePath,
@@ -303,10 +308,10 @@ pub struct Attempt {
     pub ids: Ids,
     /// User-Agent of the call.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Shared>,
     /// The Twilio helper library and version, from the User-Agent (`twilio-python/9.3.7`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub library: Option<String>,
+    pub library: Option<Shared>,
     /// Every line it was seen on, in input order.
     pub evidence: Vec<Evidence>,
 }

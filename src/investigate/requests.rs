@@ -346,13 +346,13 @@ impl<'a> Prepared<'a> {
 
     fn clock_of(&self, a: &Attempt) -> String {
         match a.observer {
-            Observer::App => a.host.clone().unwrap_or_else(|| a.source.clone()),
+            Observer::App => a.host.as_deref().unwrap_or(&a.source).to_string(),
             Observer::EgressProxy => self
                 .coverage
                 .iter()
-                .find(|c| c.source == a.source)
+                .find(|c| *c.source == *a.source)
                 .and_then(|c| c.host.clone())
-                .unwrap_or_else(|| a.source.clone()),
+                .unwrap_or_else(|| a.source.to_string()),
         }
     }
 
@@ -579,7 +579,8 @@ impl<'a> Prepared<'a> {
             .find(|a| a.observer == Observer::App)
             .and_then(|a| a.host.clone())
             .or_else(|| pick(&parts, |a| &a.client_addr))
-            .or_else(|| pick(&parts, |a| &a.host));
+            .or_else(|| pick(&parts, |a| &a.host))
+            .map(|s| s.to_string());
         Some(Req {
             obs,
             start,
@@ -588,7 +589,7 @@ impl<'a> Prepared<'a> {
             precision: timer.time.precision,
             clock: self.clock_of(timer),
             recipient: pick(&parts, |a| &a.recipient),
-            body: pick(&parts, |a| &a.body),
+            body: pick(&parts, |a| &a.body).map(|s| s.to_string()),
             sid: pick(&parts, |a| &a.sid),
             status,
             failure: pick(&parts, |a| &a.failure),
@@ -596,11 +597,11 @@ impl<'a> Prepared<'a> {
                 .iter()
                 .find_map(|a| a.duration_ms.filter(|d| d.is_finite())),
             host,
-            client_addr: pick(&parts, |a| &a.client_addr),
+            client_addr: pick(&parts, |a| &a.client_addr).map(|s| s.to_string()),
             code_path,
             ids,
-            user_agent: pick(&parts, |a| &a.user_agent),
-            library: pick(&parts, |a| &a.library),
+            user_agent: pick(&parts, |a| &a.user_agent).map(|s| s.to_string()),
+            library: pick(&parts, |a| &a.library).map(|s| s.to_string()),
             observers: observers.into_iter().collect(),
             evidence: evidence.into_iter().collect(),
             resend_of: None,
