@@ -8,7 +8,8 @@
 //!    `/2010-04-01/Accounts/AC…/Messages.json` and app records of that call
 //!    become observations. A sample of lines is dated for coverage.
 //! 2. The ids those observations carry (request, trace, job, Twilio request
-//!    ids) are searched for in every file with one Aho-Corasick automaton;
+//!    ids) are searched for in every file ([`IdNeedle`]: a q-gram filter
+//!    over whole buffers, then an exact token check of the lines it hits);
 //!    matching lines are the response and failure records of the calls, the
 //!    inbound requests that caused them and the job records around them.
 //!
@@ -351,7 +352,7 @@ fn yields_split(
             }
         }
     }
-    let matcher = IdNeedle::new(&ids, DFA_MAX_IDS);
+    let matcher = IdNeedle::new(&ids);
 
     let need_pass2: Vec<usize> = (0..sources.len())
         .filter(|i| {
@@ -1601,28 +1602,139 @@ pub fn failure_text(f: &Failure) -> &str {
     }
 }
 
-/// Up to this many ids, pass 2 searches with one Aho-Corasick DFA; above,
-/// the DFA would grow too big and the NFA is slow (~100 MB/s), so ids are
-/// looked up token by token in a hash set instead.
-const DFA_MAX_IDS: usize = 5_000;
+/// Token ids at least this long are found in buffers through the q-gram
+/// filter of [`IdNeedle`]; shorter ones (and ids with bytes outside
+/// `[A-Za-z0-9_-]`) go to a small automaton.
+const GRAM_MIN_ID: usize = 8;
 
 /// Finds the lines that may carry one of the ids pass 1 found. A false hit
 /// costs a parse; a miss would lose a linked record, so every id is always
 /// found where it stands as a token of its own (between quotes, spaces,
-/// `=`, `,` …) or as a `-`-separated part of one (a W3C `traceparent`).
-pub enum IdNeedle {
-    /// Few ids: one automaton over the bytes.
-    Automaton(AhoCorasick),
-    /// Many ids: tokens of `[A-Za-z0-9_-]` checked against a hash set after
-    /// a length filter; ids with other bytes go to a (small) automaton.
-    Tokens {
-        /// Ids made of token bytes only.
-        set: std::collections::HashSet<Vec<u8>, BuildFx>,
-        /// `lens[n]`: some id in `set` is `n` bytes long.
-        lens: Vec<bool>,
-        /// The other ids.
-        rest: Option<AhoCorasick>,
-    },
+/// `=`, `,` …) or as a `-`-separated part of one (a W3C `traceparent`):
+/// that is where a log record's id value stands, and only records whose
+/// parsed ids equal a wanted id are linked.
+///
+/// Whole buffers are searched with a q-gram filter: the `q` bytes at every
+/// `step`-th offset are looked up in a two-probe Bloom filter of every
+/// q-gram of every id (`step` is short enough that each occurrence of an
+/// id covers one such offset). Lines around its hits are then checked
+/// exactly, token by token against a hash set. This costs one table probe
+/// per `step` bytes instead of an automaton step per byte, whatever the
+/// number of ids.
+pub struct IdNeedle {
+    /// Ids made of token bytes only.
+    set: std::collections::HashSet<Vec<u8>, BuildFx>,
+    /// `lens[n]`: some id in `set` is `n` bytes long.
+    lens: Vec<bool>,
+    /// Buffer prefilter for the ids in `set` that are at least
+    /// [`GRAM_MIN_ID`] long.
+    grams: Option<Grams>,
+    /// The other ids (shorter, or with other bytes), matched as
+    /// substrings.
+    rest: Option<(AhoCorasick, usize)>,
+}
+
+/// The q-gram Bloom filter of [`IdNeedle`].
+struct Grams {
+    /// Gram length (1..=8).
+    q: usize,
+    /// Distance between probed offsets: the shortest id's length − q + 1.
+    step: usize,
+    /// Keeps the low `q` bytes of a little-endian word.
+    mask: u64,
+    /// log2 of the table's size in bits.
+    bits: u32,
+    table: Vec<u64>,
+}
+
+const GRAM_K1: u64 = 0x9e37_79b9_7f4a_7c15;
+const GRAM_K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+
+impl Grams {
+    fn new(ids: &[&[u8]]) -> Option<Grams> {
+        let min = ids.iter().map(|i| i.len()).min()?;
+        let q = (min / 2).clamp(1, 8);
+        let step = min + 1 - q;
+        let entries: usize = ids.iter().map(|i| i.len() + 1 - q).sum();
+        let bits = (entries.saturating_mul(64))
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 26)
+            .trailing_zeros();
+        let mask = if q >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * q)) - 1
+        };
+        let mut g = Grams {
+            q,
+            step,
+            mask,
+            bits,
+            table: vec![0; (1usize << bits) / 64],
+        };
+        for id in ids {
+            for gram in id.windows(q) {
+                let w = word(gram) & mask;
+                let (a, b) = g.slots(w);
+                g.set(a);
+                g.set(b);
+            }
+        }
+        Some(g)
+    }
+
+    fn slots(&self, w: u64) -> (usize, usize) {
+        let shift = 64 - self.bits;
+        (
+            (w.wrapping_mul(GRAM_K1) >> shift) as usize,
+            ((w ^ (w >> 29)).wrapping_mul(GRAM_K2) >> shift) as usize,
+        )
+    }
+
+    fn set(&mut self, slot: usize) {
+        if let Some(t) = self.table.get_mut(slot / 64) {
+            *t |= 1 << (slot % 64);
+        }
+    }
+
+    fn get(&self, slot: usize) -> bool {
+        self.table
+            .get(slot / 64)
+            .is_some_and(|t| t & (1 << (slot % 64)) != 0)
+    }
+
+    fn probe(&self, w: u64) -> bool {
+        let shift = 64 - self.bits;
+        self.get((w.wrapping_mul(GRAM_K1) >> shift) as usize)
+            && self.get(((w ^ (w >> 29)).wrapping_mul(GRAM_K2) >> shift) as usize)
+    }
+
+    /// The first probed offset whose gram may belong to an id: never past
+    /// the end of the first id occurrence in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        let mut p = 0usize;
+        while let Some(w8) = hay.get(p..p + 8) {
+            if self.probe(word(w8) & self.mask) {
+                return Some(p);
+            }
+            p += self.step;
+        }
+        while let Some(w) = hay.get(p..p + self.q) {
+            if self.probe(word(w) & self.mask) {
+                return Some(p);
+            }
+            p += self.step;
+        }
+        None
+    }
+}
+
+/// Up to 8 bytes as a little-endian word (missing bytes zero).
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(w)
 }
 
 fn token_byte(b: u8) -> bool {
@@ -1631,87 +1743,101 @@ fn token_byte(b: u8) -> bool {
 
 impl IdNeedle {
     /// A needle for `ids`; `None` when there are none.
-    pub fn new(ids: &BTreeSet<String>, dfa_max: usize) -> Option<IdNeedle> {
+    pub fn new(ids: &BTreeSet<String>) -> Option<IdNeedle> {
         if ids.is_empty() {
             return None;
         }
-        if ids.len() <= dfa_max {
-            // Ids are mostly hex or base64: a prefilter on their first bytes
-            // fires all the time, so search with the automaton alone.
-            return aho_corasick::AhoCorasickBuilder::new()
-                .prefilter(false)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(ids)
-                .ok()
-                .map(IdNeedle::Automaton);
-        }
         let mut set = std::collections::HashSet::with_hasher(BuildFx);
         let mut lens = vec![false; 257];
+        let mut long: Vec<&[u8]> = Vec::new();
         let mut others = Vec::new();
         for id in ids {
             let b = id.as_bytes();
-            if b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
+            if b.len() >= GRAM_MIN_ID && b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
                 if let Some(l) = lens.get_mut(b.len()) {
                     *l = true;
                 }
                 set.insert(b.to_vec());
-            } else {
+                long.push(b);
+            } else if !b.is_empty() && !b.contains(&b'\n') && !b.contains(&b'\r') {
+                // (an id with a line break never stands within one line)
                 others.push(id.as_str());
             }
         }
         let rest = if others.is_empty() {
             None
         } else {
-            aho_corasick::AhoCorasick::new(&others).ok()
+            let longest = others.iter().map(|o| o.len()).max().unwrap_or(0);
+            aho_corasick::AhoCorasick::new(&others)
+                .ok()
+                .map(|a| (a, longest))
         };
-        Some(IdNeedle::Tokens { set, lens, rest })
+        Some(IdNeedle {
+            grams: Grams::new(&long),
+            set,
+            lens,
+            rest,
+        })
+    }
+
+    /// The first token (or `-`-separated part of one) of `hay` that is an
+    /// id of `set`.
+    fn token_hit(&self, hay: &[u8]) -> Option<usize> {
+        let hit = |s: usize, e: usize| -> bool {
+            self.lens.get(e - s).copied().unwrap_or(false)
+                && hay.get(s..e).is_some_and(|t| self.set.contains(t))
+        };
+        let mut i = 0;
+        while i < hay.len() {
+            if !hay.get(i).copied().is_some_and(token_byte) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while hay.get(i).copied().is_some_and(token_byte) {
+                i += 1;
+            }
+            if hit(start, i) {
+                return Some(start);
+            }
+            // The parts between dashes (a traceparent's trace id).
+            let run = hay.get(start..i).unwrap_or_default();
+            if memchr::memchr(b'-', run).is_some() {
+                let mut off = start;
+                for part in run.split(|&b| b == b'-') {
+                    let end = off + part.len();
+                    if !part.is_empty() && hit(off, end) {
+                        return Some(off);
+                    }
+                    off = end + 1;
+                }
+            }
+        }
+        None
     }
 }
 
 impl input::Needle for IdNeedle {
     fn find_in(&self, hay: &[u8]) -> Option<usize> {
-        match self {
-            IdNeedle::Automaton(a) => a.find(hay).map(|m| m.start()),
-            IdNeedle::Tokens { set, lens, rest } => {
-                let hit = |s: usize, e: usize| -> bool {
-                    lens.get(e - s).copied().unwrap_or(false) && set.contains(&hay[s..e])
-                };
-                let mut by_token = None;
-                let mut i = 0;
-                'scan: while i < hay.len() {
-                    if !token_byte(hay[i]) {
-                        i += 1;
-                        continue;
-                    }
-                    let start = i;
-                    while i < hay.len() && token_byte(hay[i]) {
-                        i += 1;
-                    }
-                    if hit(start, i) {
-                        by_token = Some(start);
-                        break;
-                    }
-                    // The parts between dashes (a traceparent's trace id).
-                    let run = &hay[start..i];
-                    if memchr::memchr(b'-', run).is_some() {
-                        let mut off = start;
-                        for part in run.split(|&b| b == b'-') {
-                            let end = off + part.len();
-                            if !part.is_empty() && hit(off, end) {
-                                by_token = Some(off);
-                                break 'scan;
-                            }
-                            off = end + 1;
-                        }
-                    }
-                }
-                let by_rest = rest.as_ref().and_then(|a| a.find(hay).map(|m| m.start()));
-                match (by_token, by_rest) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }
+        let by_grams = self.grams.as_ref().and_then(|g| g.find(hay));
+        let by_rest = self.rest.as_ref().and_then(|(a, longest)| {
+            // A match starting before the gram hit ends within `longest`
+            // bytes of it: no need to search further.
+            let end = by_grams.map_or(hay.len(), |p| hay.len().min(p + longest));
+            a.find(hay.get(..end).unwrap_or(hay)).map(|m| m.start())
+        });
+        match (by_grams, by_rest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
+    }
+
+    fn line_matches(&self, line: &[u8]) -> bool {
+        (!self.set.is_empty() && self.token_hit(line).is_some())
+            || self
+                .rest
+                .as_ref()
+                .is_some_and(|(a, _)| a.find(line).is_some())
     }
 }
 
@@ -2033,9 +2159,8 @@ mod tests {
             ids.insert(format!("Qx{i}_base64-ish-{i}"));
         }
         ids.insert("ab@cd.ef123456".to_string());
-        let tokens = IdNeedle::new(&ids, 0).expect("ids");
-        assert!(matches!(tokens, IdNeedle::Tokens { .. }));
-        let automaton = IdNeedle::new(&ids, usize::MAX).expect("ids");
+        ids.insert("short1".to_string());
+        let needle = IdNeedle::new(&ids).expect("ids");
         for id in &ids {
             let lines = [
                 format!(r#"{{"level":"info","request_id":"{id}","msg":"x"}}"#),
@@ -2044,19 +2169,130 @@ mod tests {
                 format!("10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 0 {id}"),
             ];
             for l in &lines {
-                let t = tokens.find_in(l.as_bytes());
-                assert!(t.is_some(), "{l}");
-                assert_eq!(t, automaton.find_in(l.as_bytes()), "{l}");
+                let at = l.find(id.as_str()).expect("id in line");
+                assert!(needle.line_matches(l.as_bytes()), "{l}");
+                let found = needle.find_in(l.as_bytes());
+                assert!(found.is_some_and(|p| p < at + id.len()), "{l}: {found:?}");
+                // The buffer search never goes past the line of an id.
+                let buf = format!("{}\n{l}\n", "x".repeat(300));
+                let found = needle.find_in(buf.as_bytes());
+                assert!(found.is_some_and(|p| p <= 301 + l.len()), "{l}: {found:?}");
             }
         }
         let hex = ids.iter().find(|i| i.len() == 32).expect("hex id");
         let tp = format!("traceparent: 00-{hex}-0123456789abcdef-01");
-        assert!(tokens.find_in(tp.as_bytes()).is_some());
+        assert!(needle.line_matches(tp.as_bytes()));
+        assert!(needle.find_in(tp.as_bytes()).is_some());
         for l in [
             "{\"level\":\"info\",\"msg\":\"nothing here\",\"request_id\":\"zzzzzzzzzzzzzzzz\"}",
             "job-9999999 Qx_base64",
+            // inside a longer token: not where a record's id stands
+            "xjob-000001 job-0000011",
         ] {
-            assert_eq!(tokens.find_in(l.as_bytes()), None, "{l}");
+            assert!(!needle.line_matches(l.as_bytes()), "{l}");
+        }
+    }
+
+    /// What [`IdNeedle`] is meant to find, the slow way: ids of eight token
+    /// bytes or more as whole tokens or `-`-separated parts of tokens, the
+    /// others anywhere.
+    fn naive_line_has_id(ids: &BTreeSet<String>, line: &[u8]) -> bool {
+        let line = String::from_utf8_lossy(line);
+        let tokens: Vec<&str> = line
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .collect();
+        ids.iter().any(|id| {
+            let tokenish = id.len() >= GRAM_MIN_ID
+                && id.len() <= 256
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if tokenish {
+                tokens
+                    .iter()
+                    .any(|t| *t == id || t.split('-').any(|p| p == id))
+            } else {
+                line.contains(id.as_str())
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn id_search_finds_exactly_the_lines_a_naive_search_finds(
+            raw_ids in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9a-f]{16}",
+                    "[0-9a-f]{32}",
+                    "[0-9a-f]{6,12}",
+                    "job-[0-9a-z]{4,10}",
+                    "RQ[0-9a-f]{32}",
+                    "[a-z]{2,5}[=.@][0-9]{4,8}",
+                ],
+                1..40,
+            ),
+            picks in proptest::collection::vec(
+                (0usize..64, 0usize..12, proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(b'a'), proptest::strategy::Just(b'0'),
+                        proptest::strategy::Just(b'-'), proptest::strategy::Just(b'"'),
+                        proptest::strategy::Just(b' '), proptest::strategy::Just(b'\n'),
+                        proptest::strategy::Just(b'='), proptest::strategy::Just(b'f'),
+                        proptest::strategy::Just(b'_'), proptest::strategy::Just(b'\r'),
+                    ],
+                    0..6,
+                )),
+                0..80,
+            ),
+        ) {
+            use crate::input::Needle;
+            let ids: BTreeSet<String> = raw_ids.into_iter().collect();
+            let id_list: Vec<&String> = ids.iter().collect();
+            // A buffer of ids, their pieces and delimiters.
+            let mut data = Vec::new();
+            for (which, cut, glue) in &picks {
+                if let Some(id) = id_list.get(which % (id_list.len() + 8)) {
+                    let b = id.as_bytes();
+                    match cut % 4 {
+                        0 => data.extend_from_slice(&b[cut % b.len()..]),
+                        1 => data.extend_from_slice(&b[..b.len() - cut % b.len()]),
+                        _ => data.extend_from_slice(b),
+                    }
+                }
+                data.extend_from_slice(glue);
+            }
+            let needle = IdNeedle::new(&ids).expect("ids");
+            let mut seen = Vec::new();
+            let end = input::scan_lines_with(
+                &data[..],
+                1 << 20,
+                0,
+                &needle,
+                u64::MAX / 2,
+                &[],
+                |n, _line, kind| {
+                    if kind.candidate {
+                        seen.push(n);
+                    }
+                },
+            );
+            let mut want = Vec::new();
+            let mut n = 0u64;
+            for line in data.split(|&b| b == b'\n') {
+                n += 1;
+                if naive_line_has_id(&ids, line) {
+                    want.push(n);
+                }
+            }
+            proptest::prop_assert_eq!(&seen, &want);
+            proptest::prop_assert!(end.lines <= n);
+            for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+                proptest::prop_assert_eq!(
+                    needle.line_matches(line),
+                    naive_line_has_id(&ids, line),
+                    "line {}", i + 1
+                );
+            }
         }
     }
 }
