@@ -1603,24 +1603,30 @@ pub fn failure_text(f: &Failure) -> &str {
 }
 
 /// Token ids at least this long are found in buffers through the q-gram
-/// filter of [`IdNeedle`]; shorter ones (and ids with bytes outside
-/// `[A-Za-z0-9_-]`) go to a small automaton.
-const GRAM_MIN_ID: usize = 8;
+/// filter of [`IdNeedle`] (8-byte grams, probed every 9 bytes or more).
+const GRAM_MIN_ID: usize = 16;
+
+/// Up to this many shorter token ids, buffers are searched for them with
+/// one Aho-Corasick DFA; above, the DFA would grow too big and the NFA is
+/// slow (~100 MB/s), so buffers are walked token by token instead.
+const DFA_MAX_IDS: usize = 5_000;
 
 /// Finds the lines that may carry one of the ids pass 1 found. A false hit
 /// costs a parse; a miss would lose a linked record, so every id is always
 /// found where it stands as a token of its own (between quotes, spaces,
 /// `=`, `,` …) or as a `-`-separated part of one (a W3C `traceparent`):
 /// that is where a log record's id value stands, and only records whose
-/// parsed ids equal a wanted id are linked.
+/// parsed ids equal a wanted id are linked. Ids with bytes outside
+/// `[A-Za-z0-9_-]` are found anywhere.
 ///
-/// Whole buffers are searched with a q-gram filter: the `q` bytes at every
-/// `step`-th offset are looked up in a two-probe Bloom filter of every
-/// q-gram of every id (`step` is short enough that each occurrence of an
-/// id covers one such offset). Lines around its hits are then checked
-/// exactly, token by token against a hash set. This costs one table probe
-/// per `step` bytes instead of an automaton step per byte, whatever the
-/// number of ids.
+/// Whole buffers are searched for long ids with a q-gram filter: the 8
+/// bytes at every `step`-th offset are looked up in a two-probe Bloom
+/// filter of every 8-gram of every id (`step` is short enough that each
+/// occurrence of an id covers one such offset). Lines around its hits are
+/// then checked exactly, token by token against a hash set. This costs one
+/// table probe per `step` bytes instead of an automaton step per byte,
+/// whatever the number of ids. Shorter ids (whose grams would be too
+/// common) are searched for as before pass 2 had the filter.
 pub struct IdNeedle {
     /// Ids made of token bytes only.
     set: std::collections::HashSet<Vec<u8>, BuildFx>,
@@ -1629,14 +1635,27 @@ pub struct IdNeedle {
     /// Buffer prefilter for the ids in `set` that are at least
     /// [`GRAM_MIN_ID`] long.
     grams: Option<Grams>,
-    /// The other ids (shorter, or with other bytes), matched as
-    /// substrings.
+    /// Buffer search for the shorter ids in `set`.
+    short: Short,
+    /// The ids with other bytes, matched as substrings (with the length of
+    /// the longest).
     rest: Option<(AhoCorasick, usize)>,
+}
+
+/// How buffers are searched for token ids shorter than [`GRAM_MIN_ID`].
+enum Short {
+    /// There are none.
+    None,
+    /// A DFA over them (substrings: a superset of their token hits), and
+    /// the length of the longest.
+    Automaton(AhoCorasick, usize),
+    /// Many: the buffer is walked token by token.
+    Walk,
 }
 
 /// The q-gram Bloom filter of [`IdNeedle`].
 struct Grams {
-    /// Gram length (1..=8).
+    /// Gram length (1..=8; 8 for ids of [`GRAM_MIN_ID`] bytes or more).
     q: usize,
     /// Distance between probed offsets: the shortest id's length − q + 1.
     step: usize,
@@ -1744,38 +1763,64 @@ fn token_byte(b: u8) -> bool {
 impl IdNeedle {
     /// A needle for `ids`; `None` when there are none.
     pub fn new(ids: &BTreeSet<String>) -> Option<IdNeedle> {
+        Self::build(ids, DFA_MAX_IDS)
+    }
+
+    /// [`IdNeedle::new`], with the most short ids searched for with a DFA.
+    fn build(ids: &BTreeSet<String>, dfa_max: usize) -> Option<IdNeedle> {
         if ids.is_empty() {
             return None;
         }
         let mut set = std::collections::HashSet::with_hasher(BuildFx);
         let mut lens = vec![false; 257];
         let mut long: Vec<&[u8]> = Vec::new();
+        let mut short: Vec<&str> = Vec::new();
         let mut others = Vec::new();
         for id in ids {
             let b = id.as_bytes();
-            if b.len() >= GRAM_MIN_ID && b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
+            if !b.is_empty() && b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
                 if let Some(l) = lens.get_mut(b.len()) {
                     *l = true;
                 }
                 set.insert(b.to_vec());
-                long.push(b);
+                if b.len() >= GRAM_MIN_ID {
+                    long.push(b);
+                } else {
+                    short.push(id.as_str());
+                }
             } else if !b.is_empty() && !b.contains(&b'\n') && !b.contains(&b'\r') {
                 // (an id with a line break never stands within one line)
                 others.push(id.as_str());
             }
         }
+        let longest = |v: &[&str]| v.iter().map(|o| o.len()).max().unwrap_or(0);
+        let short = if short.is_empty() {
+            Short::None
+        } else if short.len() <= dfa_max {
+            // Ids are mostly hex or base64: a prefilter on their first bytes
+            // fires all the time, so search with the automaton alone.
+            match aho_corasick::AhoCorasickBuilder::new()
+                .prefilter(false)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&short)
+            {
+                Ok(a) => Short::Automaton(a, longest(&short)),
+                Err(_) => Short::Walk,
+            }
+        } else {
+            Short::Walk
+        };
         let rest = if others.is_empty() {
             None
         } else {
-            let longest = others.iter().map(|o| o.len()).max().unwrap_or(0);
-            aho_corasick::AhoCorasick::new(&others)
-                .ok()
-                .map(|a| (a, longest))
+            let n = longest(&others);
+            aho_corasick::AhoCorasick::new(&others).ok().map(|a| (a, n))
         };
         Some(IdNeedle {
             grams: Grams::new(&long),
             set,
             lens,
+            short,
             rest,
         })
     }
@@ -1820,16 +1865,23 @@ impl IdNeedle {
 impl input::Needle for IdNeedle {
     fn find_in(&self, hay: &[u8]) -> Option<usize> {
         let by_grams = self.grams.as_ref().and_then(|g| g.find(hay));
-        let by_rest = self.rest.as_ref().and_then(|(a, longest)| {
-            // A match starting before the gram hit ends within `longest`
-            // bytes of it: no need to search further.
+        // A match of another id that starts before the gram hit ends
+        // within that id's length of it: no need to search further.
+        let upto = |longest: usize| {
             let end = by_grams.map_or(hay.len(), |p| hay.len().min(p + longest));
-            a.find(hay.get(..end).unwrap_or(hay)).map(|m| m.start())
-        });
-        match (by_grams, by_rest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            hay.get(..end).unwrap_or(hay)
+        };
+        let by_short = match &self.short {
+            Short::None => None,
+            Short::Automaton(a, longest) => a.find(upto(*longest)).map(|m| m.start()),
+            // A token cut at the window's end is at worst a false hit.
+            Short::Walk => self.token_hit(upto(GRAM_MIN_ID)),
+        };
+        let by_rest = self
+            .rest
+            .as_ref()
+            .and_then(|(a, longest)| a.find(upto(*longest)).map(|m| m.start()));
+        [by_grams, by_short, by_rest].into_iter().flatten().min()
     }
 
     fn line_matches(&self, line: &[u8]) -> bool {
@@ -2160,49 +2212,51 @@ mod tests {
         }
         ids.insert("ab@cd.ef123456".to_string());
         ids.insert("short1".to_string());
-        let needle = IdNeedle::new(&ids).expect("ids");
-        for id in &ids {
-            let lines = [
-                format!(r#"{{"level":"info","request_id":"{id}","msg":"x"}}"#),
-                format!("X-Request-ID: {id}"),
-                format!("rid={id}&y=2"),
-                format!("10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 0 {id}"),
-            ];
-            for l in &lines {
-                let at = l.find(id.as_str()).expect("id in line");
-                assert!(needle.line_matches(l.as_bytes()), "{l}");
-                let found = needle.find_in(l.as_bytes());
-                assert!(found.is_some_and(|p| p < at + id.len()), "{l}: {found:?}");
-                // The buffer search never goes past the line of an id.
-                let buf = format!("{}\n{l}\n", "x".repeat(300));
-                let found = needle.find_in(buf.as_bytes());
-                assert!(found.is_some_and(|p| p <= 301 + l.len()), "{l}: {found:?}");
+        for dfa_max in [0, usize::MAX] {
+            let needle = IdNeedle::build(&ids, dfa_max).expect("ids");
+            for id in &ids {
+                let lines = [
+                    format!(r#"{{"level":"info","request_id":"{id}","msg":"x"}}"#),
+                    format!("X-Request-ID: {id}"),
+                    format!("rid={id}&y=2"),
+                    format!("10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 0 {id}"),
+                ];
+                for l in &lines {
+                    let at = l.find(id.as_str()).expect("id in line");
+                    assert!(needle.line_matches(l.as_bytes()), "{l}");
+                    let found = needle.find_in(l.as_bytes());
+                    assert!(found.is_some_and(|p| p < at + id.len()), "{l}: {found:?}");
+                    // The buffer search never goes past the line of an id.
+                    let buf = format!("{}\n{l}\n", "x".repeat(300));
+                    let found = needle.find_in(buf.as_bytes());
+                    assert!(found.is_some_and(|p| p <= 301 + l.len()), "{l}: {found:?}");
+                }
             }
-        }
-        let hex = ids.iter().find(|i| i.len() == 32).expect("hex id");
-        let tp = format!("traceparent: 00-{hex}-0123456789abcdef-01");
-        assert!(needle.line_matches(tp.as_bytes()));
-        assert!(needle.find_in(tp.as_bytes()).is_some());
-        for l in [
-            "{\"level\":\"info\",\"msg\":\"nothing here\",\"request_id\":\"zzzzzzzzzzzzzzzz\"}",
-            "job-9999999 Qx_base64",
-            // inside a longer token: not where a record's id stands
-            "xjob-000001 job-0000011",
-        ] {
-            assert!(!needle.line_matches(l.as_bytes()), "{l}");
+            let hex = ids.iter().find(|i| i.len() == 32).expect("hex id");
+            let tp = format!("traceparent: 00-{hex}-0123456789abcdef-01");
+            assert!(needle.line_matches(tp.as_bytes()));
+            assert!(needle.find_in(tp.as_bytes()).is_some());
+            for l in [
+                "{\"level\":\"info\",\"msg\":\"nothing here\",\"request_id\":\"zzzzzzzzzzzzzzzz\"}",
+                "job-9999999 Qx_base64",
+                // inside a longer token: not where a record's id stands
+                "xjob-000001 job-0000011",
+            ] {
+                assert!(!needle.line_matches(l.as_bytes()), "{l}");
+            }
         }
     }
 
-    /// What [`IdNeedle`] is meant to find, the slow way: ids of eight token
-    /// bytes or more as whole tokens or `-`-separated parts of tokens, the
-    /// others anywhere.
+    /// What [`IdNeedle`] is meant to find, the slow way: ids of token bytes
+    /// as whole tokens or `-`-separated parts of tokens, the others
+    /// anywhere.
     fn naive_line_has_id(ids: &BTreeSet<String>, line: &[u8]) -> bool {
         let line = String::from_utf8_lossy(line);
         let tokens: Vec<&str> = line
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
             .collect();
         ids.iter().any(|id| {
-            let tokenish = id.len() >= GRAM_MIN_ID
+            let tokenish = !id.is_empty()
                 && id.len() <= 256
                 && id
                     .bytes()
@@ -2261,7 +2315,8 @@ mod tests {
                 }
                 data.extend_from_slice(glue);
             }
-            let needle = IdNeedle::new(&ids).expect("ids");
+            for dfa_max in [0, usize::MAX] {
+            let needle = IdNeedle::build(&ids, dfa_max).expect("ids");
             let mut seen = Vec::new();
             let end = input::scan_lines_with(
                 &data[..],
@@ -2292,6 +2347,7 @@ mod tests {
                     naive_line_has_id(&ids, line),
                     "line {}", i + 1
                 );
+            }
             }
         }
     }
