@@ -1675,9 +1675,12 @@ impl Grams {
         let q = (min / 2).clamp(1, 8);
         let step = min + 1 - q;
         let entries: usize = ids.iter().map(|i| i.len() + 1 - q).sum();
-        let bits = (entries.saturating_mul(64))
-            .next_power_of_two()
+        // About 64 bits per gram (two probes: ~0.1 % false hits per
+        // probe), at most 8 MiB.
+        let bits = entries
+            .saturating_mul(64)
             .clamp(1 << 12, 1 << 26)
+            .next_power_of_two()
             .trailing_zeros();
         let mask = if q >= 8 {
             u64::MAX
@@ -2072,6 +2075,11 @@ mod tests {
     }
 
     fn chunk_corpus(dir: &std::path::Path) -> Vec<Source> {
+        chunk_corpus_with(dir, "req")
+    }
+
+    /// `rid`: what the request ids start with (8 digits follow).
+    fn chunk_corpus_with(dir: &std::path::Path, rid: &str) -> Vec<Source> {
         let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
         let mut access = String::new();
         let mut app = String::new();
@@ -2091,8 +2099,8 @@ mod tests {
             }
             let ts = 1_795_192_400 + i as i64;
             match i % 41 {
-                3 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"worker.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"request_id\":\"req{i:08}\"}}\n", i % 1000)),
-                4 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.5,\"logger\":\"worker.sms\",\"msg\":\"twilio response\",\"request_id\":\"req{:08}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n", i - 1)),
+                3 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"worker.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"request_id\":\"{rid}{i:08}\"}}\n", i % 1000)),
+                4 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.5,\"logger\":\"worker.sms\",\"msg\":\"twilio response\",\"request_id\":\"{rid}{:08}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n", i - 1)),
                 // id-less request records, answered on a later line
                 20 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"legacy.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155551{:03}\"}}\n", i % 1000)),
                 22 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"legacy.sms\",\"msg\":\"twilio message sent\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n")),
@@ -2166,6 +2174,36 @@ mod tests {
             format!("{:?}", one.coverage),
             format!("{:?}", chunked.coverage)
         );
+    }
+
+    #[test]
+    fn long_and_short_request_ids_link_the_same_responses() {
+        let linked = |rid: &str| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let sources = chunk_corpus_with(dir.path(), rid);
+            let tiny = Split {
+                above: 0,
+                chunk: 4096,
+            };
+            let whole = run_split(&sources, Split::default(), 1);
+            let chunked = run_split(&sources, tiny, 2);
+            assert_eq!(
+                format!("{:?}", whole.attempts),
+                format!("{:?}", chunked.attempts)
+            );
+            whole
+                .attempts
+                .iter()
+                .filter(|a| a.code_path.logger.as_deref() == Some("worker.sms"))
+                .map(|a| (a.recipient.clone(), a.sid.clone(), a.evidence.len()))
+                .collect::<Vec<_>>()
+        };
+        // 11-byte ids go to the automaton, 21-byte ones to the gram filter.
+        let short = linked("req");
+        let long = linked("r0123456789ab");
+        assert!(short.len() > 50, "{}", short.len());
+        assert!(short.iter().all(|(_, sid, ev)| sid.is_some() && *ev == 2));
+        assert_eq!(short, long);
     }
 
     #[test]
