@@ -1726,9 +1726,8 @@ impl Grams {
     }
 
     fn probe(&self, w: u64) -> bool {
-        let shift = 64 - self.bits;
-        self.get((w.wrapping_mul(GRAM_K1) >> shift) as usize)
-            && self.get(((w ^ (w >> 29)).wrapping_mul(GRAM_K2) >> shift) as usize)
+        let (a, b) = self.slots(w);
+        self.get(a) && self.get(b)
     }
 
     /// The first probed offset whose gram may belong to an id: never past
