@@ -8,7 +8,8 @@
 //!    `/2010-04-01/Accounts/AC…/Messages.json` and app records of that call
 //!    become observations. A sample of lines is dated for coverage.
 //! 2. The ids those observations carry (request, trace, job, Twilio request
-//!    ids) are searched for in every file with one Aho-Corasick automaton;
+//!    ids) are searched for in every file ([`IdNeedle`]: a q-gram filter
+//!    over whole buffers, then an exact token check of the lines it hits);
 //!    matching lines are the response and failure records of the calls, the
 //!    inbound requests that caused them and the job records around them.
 //!
@@ -353,7 +354,7 @@ fn yields_split(
             }
         }
     }
-    let matcher = IdNeedle::new(&ids, DFA_MAX_IDS);
+    let matcher = IdNeedle::new(&ids);
 
     let need_pass2: Vec<usize> = (0..sources.len())
         .filter(|i| {
@@ -1671,28 +1672,160 @@ pub fn failure_text(f: &Failure) -> &str {
     }
 }
 
-/// Up to this many ids, pass 2 searches with one Aho-Corasick DFA; above,
-/// the DFA would grow too big and the NFA is slow (~100 MB/s), so ids are
-/// looked up token by token in a hash set instead.
+/// Token ids at least this long are found in buffers through the q-gram
+/// filter of [`IdNeedle`] (8-byte grams, probed every 9 bytes or more).
+const GRAM_MIN_ID: usize = 16;
+
+/// Up to this many shorter token ids, buffers are searched for them with
+/// one Aho-Corasick DFA; above, the DFA would grow too big and the NFA is
+/// slow (~100 MB/s), so buffers are walked token by token instead.
 const DFA_MAX_IDS: usize = 5_000;
 
 /// Finds the lines that may carry one of the ids pass 1 found. A false hit
 /// costs a parse; a miss would lose a linked record, so every id is always
 /// found where it stands as a token of its own (between quotes, spaces,
-/// `=`, `,` …) or as a `-`-separated part of one (a W3C `traceparent`).
-pub enum IdNeedle {
-    /// Few ids: one automaton over the bytes.
-    Automaton(AhoCorasick),
-    /// Many ids: tokens of `[A-Za-z0-9_-]` checked against a hash set after
-    /// a length filter; ids with other bytes go to a (small) automaton.
-    Tokens {
-        /// Ids made of token bytes only.
-        set: std::collections::HashSet<Vec<u8>, BuildFx>,
-        /// `lens[n]`: some id in `set` is `n` bytes long.
-        lens: Vec<bool>,
-        /// The other ids.
-        rest: Option<AhoCorasick>,
-    },
+/// `=`, `,` …) or as a `-`-separated part of one (a W3C `traceparent`):
+/// that is where a log record's id value stands, and only records whose
+/// parsed ids equal a wanted id are linked. Ids with bytes outside
+/// `[A-Za-z0-9_-]` are found anywhere.
+///
+/// Whole buffers are searched for long ids with a q-gram filter: the 8
+/// bytes at every `step`-th offset are looked up in a two-probe Bloom
+/// filter of every 8-gram of every id (`step` is short enough that each
+/// occurrence of an id covers one such offset). Lines around its hits are
+/// then checked exactly, token by token against a hash set. This costs one
+/// table probe per `step` bytes instead of an automaton step per byte,
+/// whatever the number of ids. Shorter ids (whose grams would be too
+/// common) are searched for as before pass 2 had the filter.
+pub struct IdNeedle {
+    /// Ids made of token bytes only.
+    set: std::collections::HashSet<Vec<u8>, BuildFx>,
+    /// `lens[n]`: some id in `set` is `n` bytes long.
+    lens: Vec<bool>,
+    /// Buffer prefilter for the ids in `set` that are at least
+    /// [`GRAM_MIN_ID`] long.
+    grams: Option<Grams>,
+    /// Buffer search for the shorter ids in `set`.
+    short: Short,
+    /// The ids with other bytes, matched as substrings (with the length of
+    /// the longest).
+    rest: Option<(AhoCorasick, usize)>,
+}
+
+/// How buffers are searched for token ids shorter than [`GRAM_MIN_ID`].
+enum Short {
+    /// There are none.
+    None,
+    /// A DFA over them (substrings: a superset of their token hits), and
+    /// the length of the longest.
+    Automaton(AhoCorasick, usize),
+    /// Many: the buffer is walked token by token.
+    Walk,
+}
+
+/// The q-gram Bloom filter of [`IdNeedle`].
+struct Grams {
+    /// Gram length (1..=8; 8 for ids of [`GRAM_MIN_ID`] bytes or more).
+    q: usize,
+    /// Distance between probed offsets: the shortest id's length − q + 1.
+    step: usize,
+    /// Keeps the low `q` bytes of a little-endian word.
+    mask: u64,
+    /// log2 of the table's size in bits.
+    bits: u32,
+    table: Vec<u64>,
+}
+
+const GRAM_K1: u64 = 0x9e37_79b9_7f4a_7c15;
+const GRAM_K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+
+impl Grams {
+    fn new(ids: &[&[u8]]) -> Option<Grams> {
+        let min = ids.iter().map(|i| i.len()).min()?;
+        let q = (min / 2).clamp(1, 8);
+        let step = min + 1 - q;
+        let entries: usize = ids.iter().map(|i| i.len() + 1 - q).sum();
+        // About 64 bits per gram (two probes: ~0.1 % false hits per
+        // probe), at most 8 MiB.
+        let bits = entries
+            .saturating_mul(64)
+            .clamp(1 << 12, 1 << 26)
+            .next_power_of_two()
+            .trailing_zeros();
+        let mask = if q >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * q)) - 1
+        };
+        let mut g = Grams {
+            q,
+            step,
+            mask,
+            bits,
+            table: vec![0; (1usize << bits) / 64],
+        };
+        for id in ids {
+            for gram in id.windows(q) {
+                let w = word(gram) & mask;
+                let (a, b) = g.slots(w);
+                g.set(a);
+                g.set(b);
+            }
+        }
+        Some(g)
+    }
+
+    fn slots(&self, w: u64) -> (usize, usize) {
+        let shift = 64 - self.bits;
+        (
+            (w.wrapping_mul(GRAM_K1) >> shift) as usize,
+            ((w ^ (w >> 29)).wrapping_mul(GRAM_K2) >> shift) as usize,
+        )
+    }
+
+    fn set(&mut self, slot: usize) {
+        if let Some(t) = self.table.get_mut(slot / 64) {
+            *t |= 1 << (slot % 64);
+        }
+    }
+
+    fn get(&self, slot: usize) -> bool {
+        self.table
+            .get(slot / 64)
+            .is_some_and(|t| t & (1 << (slot % 64)) != 0)
+    }
+
+    fn probe(&self, w: u64) -> bool {
+        let (a, b) = self.slots(w);
+        self.get(a) && self.get(b)
+    }
+
+    /// The first probed offset whose gram may belong to an id: never past
+    /// the end of the first id occurrence in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        let mut p = 0usize;
+        while let Some(w8) = hay.get(p..p + 8) {
+            if self.probe(word(w8) & self.mask) {
+                return Some(p);
+            }
+            p += self.step;
+        }
+        while let Some(w) = hay.get(p..p + self.q) {
+            if self.probe(word(w) & self.mask) {
+                return Some(p);
+            }
+            p += self.step;
+        }
+        None
+    }
+}
+
+/// Up to 8 bytes as a little-endian word (missing bytes zero).
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(w)
 }
 
 fn token_byte(b: u8) -> bool {
@@ -1701,87 +1834,134 @@ fn token_byte(b: u8) -> bool {
 
 impl IdNeedle {
     /// A needle for `ids`; `None` when there are none.
-    pub fn new(ids: &BTreeSet<String>, dfa_max: usize) -> Option<IdNeedle> {
+    pub fn new(ids: &BTreeSet<String>) -> Option<IdNeedle> {
+        Self::build(ids, DFA_MAX_IDS)
+    }
+
+    /// [`IdNeedle::new`], with the most short ids searched for with a DFA.
+    fn build(ids: &BTreeSet<String>, dfa_max: usize) -> Option<IdNeedle> {
         if ids.is_empty() {
             return None;
         }
-        if ids.len() <= dfa_max {
-            // Ids are mostly hex or base64: a prefilter on their first bytes
-            // fires all the time, so search with the automaton alone.
-            return aho_corasick::AhoCorasickBuilder::new()
-                .prefilter(false)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(ids)
-                .ok()
-                .map(IdNeedle::Automaton);
-        }
         let mut set = std::collections::HashSet::with_hasher(BuildFx);
         let mut lens = vec![false; 257];
+        let mut long: Vec<&[u8]> = Vec::new();
+        let mut short: Vec<&str> = Vec::new();
         let mut others = Vec::new();
         for id in ids {
             let b = id.as_bytes();
-            if b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
+            if !b.is_empty() && b.len() <= 256 && b.iter().all(|&c| token_byte(c)) {
                 if let Some(l) = lens.get_mut(b.len()) {
                     *l = true;
                 }
                 set.insert(b.to_vec());
-            } else {
+                if b.len() >= GRAM_MIN_ID {
+                    long.push(b);
+                } else {
+                    short.push(id.as_str());
+                }
+            } else if !b.is_empty() && !b.contains(&b'\n') && !b.contains(&b'\r') {
+                // (an id with a line break never stands within one line)
                 others.push(id.as_str());
             }
         }
+        let longest = |v: &[&str]| v.iter().map(|o| o.len()).max().unwrap_or(0);
+        let short = if short.is_empty() {
+            Short::None
+        } else if short.len() <= dfa_max {
+            // Ids are mostly hex or base64: a prefilter on their first bytes
+            // fires all the time, so search with the automaton alone.
+            match aho_corasick::AhoCorasickBuilder::new()
+                .prefilter(false)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&short)
+            {
+                Ok(a) => Short::Automaton(a, longest(&short)),
+                Err(_) => Short::Walk,
+            }
+        } else {
+            Short::Walk
+        };
         let rest = if others.is_empty() {
             None
         } else {
-            aho_corasick::AhoCorasick::new(&others).ok()
+            let n = longest(&others);
+            aho_corasick::AhoCorasick::new(&others).ok().map(|a| (a, n))
         };
-        Some(IdNeedle::Tokens { set, lens, rest })
+        Some(IdNeedle {
+            grams: Grams::new(&long),
+            set,
+            lens,
+            short,
+            rest,
+        })
+    }
+
+    /// The first token (or `-`-separated part of one) of `hay` that is an
+    /// id of `set`.
+    fn token_hit(&self, hay: &[u8]) -> Option<usize> {
+        let hit = |s: usize, e: usize| -> bool {
+            self.lens.get(e - s).copied().unwrap_or(false)
+                && hay.get(s..e).is_some_and(|t| self.set.contains(t))
+        };
+        let mut i = 0;
+        while i < hay.len() {
+            if !hay.get(i).copied().is_some_and(token_byte) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while hay.get(i).copied().is_some_and(token_byte) {
+                i += 1;
+            }
+            if hit(start, i) {
+                return Some(start);
+            }
+            // The parts between dashes (a traceparent's trace id).
+            let run = hay.get(start..i).unwrap_or_default();
+            if memchr::memchr(b'-', run).is_some() {
+                let mut off = start;
+                for part in run.split(|&b| b == b'-') {
+                    let end = off + part.len();
+                    if !part.is_empty() && hit(off, end) {
+                        return Some(off);
+                    }
+                    off = end + 1;
+                }
+            }
+        }
+        None
     }
 }
 
 impl input::Needle for IdNeedle {
     fn find_in(&self, hay: &[u8]) -> Option<usize> {
-        match self {
-            IdNeedle::Automaton(a) => a.find(hay).map(|m| m.start()),
-            IdNeedle::Tokens { set, lens, rest } => {
-                let hit = |s: usize, e: usize| -> bool {
-                    lens.get(e - s).copied().unwrap_or(false) && set.contains(&hay[s..e])
-                };
-                let mut by_token = None;
-                let mut i = 0;
-                'scan: while i < hay.len() {
-                    if !token_byte(hay[i]) {
-                        i += 1;
-                        continue;
-                    }
-                    let start = i;
-                    while i < hay.len() && token_byte(hay[i]) {
-                        i += 1;
-                    }
-                    if hit(start, i) {
-                        by_token = Some(start);
-                        break;
-                    }
-                    // The parts between dashes (a traceparent's trace id).
-                    let run = &hay[start..i];
-                    if memchr::memchr(b'-', run).is_some() {
-                        let mut off = start;
-                        for part in run.split(|&b| b == b'-') {
-                            let end = off + part.len();
-                            if !part.is_empty() && hit(off, end) {
-                                by_token = Some(off);
-                                break 'scan;
-                            }
-                            off = end + 1;
-                        }
-                    }
-                }
-                let by_rest = rest.as_ref().and_then(|a| a.find(hay).map(|m| m.start()));
-                match (by_token, by_rest) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }
-        }
+        let by_grams = self.grams.as_ref().and_then(|g| g.find(hay));
+        // A match of another id that starts before the gram hit ends
+        // within that id's length of it: no need to search further.
+        let upto = |longest: usize| {
+            let end = by_grams.map_or(hay.len(), |p| hay.len().min(p + longest));
+            hay.get(..end).unwrap_or(hay)
+        };
+        let by_short = match &self.short {
+            Short::None => None,
+            Short::Automaton(a, longest) => a.find(upto(*longest)).map(|m| m.start()),
+            // A token cut at the window's end is at worst a false hit.
+            Short::Walk => self.token_hit(upto(GRAM_MIN_ID)),
+        };
+        let by_rest = self
+            .rest
+            .as_ref()
+            .and_then(|(a, longest)| a.find(upto(*longest)).map(|m| m.start()));
+        [by_grams, by_short, by_rest].into_iter().flatten().min()
+    }
+
+    fn line_matches(&self, line: &[u8]) -> bool {
+        (!self.set.is_empty() && self.token_hit(line).is_some())
+            || self
+                .rest
+                .as_ref()
+                .is_some_and(|(a, _)| a.find(line).is_some())
     }
 }
 
@@ -1983,6 +2163,11 @@ mod tests {
     }
 
     fn chunk_corpus(dir: &std::path::Path) -> Vec<Source> {
+        chunk_corpus_with(dir, "req")
+    }
+
+    /// `rid`: what the request ids start with (8 digits follow).
+    fn chunk_corpus_with(dir: &std::path::Path, rid: &str) -> Vec<Source> {
         let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
         let mut access = String::new();
         let mut app = String::new();
@@ -2002,8 +2187,8 @@ mod tests {
             }
             let ts = 1_795_192_400 + i as i64;
             match i % 41 {
-                3 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"worker.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"request_id\":\"req{i:08}\"}}\n", i % 1000)),
-                4 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.5,\"logger\":\"worker.sms\",\"msg\":\"twilio response\",\"request_id\":\"req{:08}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n", i - 1)),
+                3 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"worker.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"request_id\":\"{rid}{i:08}\"}}\n", i % 1000)),
+                4 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.5,\"logger\":\"worker.sms\",\"msg\":\"twilio response\",\"request_id\":\"{rid}{:08}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n", i - 1)),
                 // id-less request records, answered on a later line
                 20 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"legacy.sms\",\"msg\":\"twilio request\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155551{:03}\"}}\n", i % 1000)),
                 22 => app.push_str(&format!("{{\"level\":\"info\",\"ts\":{ts}.0,\"logger\":\"legacy.sms\",\"msg\":\"twilio message sent\",\"status\":201,\"sid\":\"SM{i:032x}\"}}\n")),
@@ -2080,6 +2265,36 @@ mod tests {
     }
 
     #[test]
+    fn long_and_short_request_ids_link_the_same_responses() {
+        let linked = |rid: &str| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let sources = chunk_corpus_with(dir.path(), rid);
+            let tiny = Split {
+                above: 0,
+                chunk: 4096,
+            };
+            let whole = run_split(&sources, Split::default(), 1);
+            let chunked = run_split(&sources, tiny, 2);
+            assert_eq!(
+                format!("{:?}", whole.attempts),
+                format!("{:?}", chunked.attempts)
+            );
+            whole
+                .attempts
+                .iter()
+                .filter(|a| a.code_path.logger.as_deref() == Some("worker.sms"))
+                .map(|a| (a.recipient.clone(), a.sid.clone(), a.evidence.len()))
+                .collect::<Vec<_>>()
+        };
+        // 11-byte ids go to the automaton, 21-byte ones to the gram filter.
+        let short = linked("req");
+        let long = linked("r0123456789ab");
+        assert!(short.len() > 50, "{}", short.len());
+        assert!(short.iter().all(|(_, sid, ev)| sid.is_some() && *ev == 2));
+        assert_eq!(short, long);
+    }
+
+    #[test]
     fn pass_two_skips_only_formats_without_id_fields() {
         use crate::access::{AccessGrammar, Escape};
         let mut catalog = Catalog::builtin();
@@ -2122,30 +2337,144 @@ mod tests {
             ids.insert(format!("Qx{i}_base64-ish-{i}"));
         }
         ids.insert("ab@cd.ef123456".to_string());
-        let tokens = IdNeedle::new(&ids, 0).expect("ids");
-        assert!(matches!(tokens, IdNeedle::Tokens { .. }));
-        let automaton = IdNeedle::new(&ids, usize::MAX).expect("ids");
-        for id in &ids {
-            let lines = [
-                format!(r#"{{"level":"info","request_id":"{id}","msg":"x"}}"#),
-                format!("X-Request-ID: {id}"),
-                format!("rid={id}&y=2"),
-                format!("10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 0 {id}"),
-            ];
-            for l in &lines {
-                let t = tokens.find_in(l.as_bytes());
-                assert!(t.is_some(), "{l}");
-                assert_eq!(t, automaton.find_in(l.as_bytes()), "{l}");
+        ids.insert("short1".to_string());
+        for dfa_max in [0, usize::MAX] {
+            let needle = IdNeedle::build(&ids, dfa_max).expect("ids");
+            for id in &ids {
+                let lines = [
+                    format!(r#"{{"level":"info","request_id":"{id}","msg":"x"}}"#),
+                    format!("X-Request-ID: {id}"),
+                    format!("rid={id}&y=2"),
+                    format!("10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 0 {id}"),
+                ];
+                for l in &lines {
+                    let at = l.find(id.as_str()).expect("id in line");
+                    assert!(needle.line_matches(l.as_bytes()), "{l}");
+                    let found = needle.find_in(l.as_bytes());
+                    assert!(found.is_some_and(|p| p < at + id.len()), "{l}: {found:?}");
+                    // The buffer search never goes past the line of an id.
+                    let buf = format!("{}\n{l}\n", "x".repeat(300));
+                    let found = needle.find_in(buf.as_bytes());
+                    assert!(found.is_some_and(|p| p <= 301 + l.len()), "{l}: {found:?}");
+                }
+            }
+            let hex = ids.iter().find(|i| i.len() == 32).expect("hex id");
+            let tp = format!("traceparent: 00-{hex}-0123456789abcdef-01");
+            assert!(needle.line_matches(tp.as_bytes()));
+            assert!(needle.find_in(tp.as_bytes()).is_some());
+            for l in [
+                "{\"level\":\"info\",\"msg\":\"nothing here\",\"request_id\":\"zzzzzzzzzzzzzzzz\"}",
+                "job-9999999 Qx_base64",
+                // inside a longer token: not where a record's id stands
+                "xjob-000001 job-0000011",
+            ] {
+                assert!(!needle.line_matches(l.as_bytes()), "{l}");
             }
         }
-        let hex = ids.iter().find(|i| i.len() == 32).expect("hex id");
-        let tp = format!("traceparent: 00-{hex}-0123456789abcdef-01");
-        assert!(tokens.find_in(tp.as_bytes()).is_some());
-        for l in [
-            "{\"level\":\"info\",\"msg\":\"nothing here\",\"request_id\":\"zzzzzzzzzzzzzzzz\"}",
-            "job-9999999 Qx_base64",
-        ] {
-            assert_eq!(tokens.find_in(l.as_bytes()), None, "{l}");
+    }
+
+    /// What [`IdNeedle`] is meant to find, the slow way: ids of token bytes
+    /// as whole tokens or `-`-separated parts of tokens, the others
+    /// anywhere.
+    fn naive_line_has_id(ids: &BTreeSet<String>, line: &[u8]) -> bool {
+        let line = String::from_utf8_lossy(line);
+        let tokens: Vec<&str> = line
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .collect();
+        ids.iter().any(|id| {
+            let tokenish = !id.is_empty()
+                && id.len() <= 256
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if tokenish {
+                tokens
+                    .iter()
+                    .any(|t| *t == id || t.split('-').any(|p| p == id))
+            } else {
+                line.contains(id.as_str())
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn id_search_finds_exactly_the_lines_a_naive_search_finds(
+            raw_ids in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9a-f]{16}",
+                    "[0-9a-f]{32}",
+                    "[0-9a-f]{6,12}",
+                    "job-[0-9a-z]{4,10}",
+                    "RQ[0-9a-f]{32}",
+                    "[a-z]{2,5}[=.@][0-9]{4,8}",
+                ],
+                1..40,
+            ),
+            picks in proptest::collection::vec(
+                (0usize..64, 0usize..12, proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(b'a'), proptest::strategy::Just(b'0'),
+                        proptest::strategy::Just(b'-'), proptest::strategy::Just(b'"'),
+                        proptest::strategy::Just(b' '), proptest::strategy::Just(b'\n'),
+                        proptest::strategy::Just(b'='), proptest::strategy::Just(b'f'),
+                        proptest::strategy::Just(b'_'), proptest::strategy::Just(b'\r'),
+                    ],
+                    0..6,
+                )),
+                0..80,
+            ),
+        ) {
+            use crate::input::Needle;
+            let ids: BTreeSet<String> = raw_ids.into_iter().collect();
+            let id_list: Vec<&String> = ids.iter().collect();
+            // A buffer of ids, their pieces and delimiters.
+            let mut data = Vec::new();
+            for (which, cut, glue) in &picks {
+                if let Some(id) = id_list.get(which % (id_list.len() + 8)) {
+                    let b = id.as_bytes();
+                    match cut % 4 {
+                        0 => data.extend_from_slice(&b[cut % b.len()..]),
+                        1 => data.extend_from_slice(&b[..b.len() - cut % b.len()]),
+                        _ => data.extend_from_slice(b),
+                    }
+                }
+                data.extend_from_slice(glue);
+            }
+            for dfa_max in [0, usize::MAX] {
+            let needle = IdNeedle::build(&ids, dfa_max).expect("ids");
+            let mut seen = Vec::new();
+            let end = input::scan_lines_with(
+                &data[..],
+                1 << 20,
+                0,
+                &needle,
+                u64::MAX / 2,
+                &[],
+                |n, _line, kind| {
+                    if kind.candidate {
+                        seen.push(n);
+                    }
+                },
+            );
+            let mut want = Vec::new();
+            let mut n = 0u64;
+            for line in data.split(|&b| b == b'\n') {
+                n += 1;
+                if naive_line_has_id(&ids, line) {
+                    want.push(n);
+                }
+            }
+            proptest::prop_assert_eq!(&seen, &want);
+            proptest::prop_assert!(end.lines <= n);
+            for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+                proptest::prop_assert_eq!(
+                    needle.line_matches(line),
+                    naive_line_has_id(&ids, line),
+                    "line {}", i + 1
+                );
+            }
+            }
         }
     }
 }

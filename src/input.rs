@@ -636,8 +636,17 @@ pub struct LineKind {
 /// A search for candidate lines over a whole buffer (ripgrep's fast path:
 /// search the buffer, then expand the match to its line).
 pub trait Needle {
-    /// Offset of the first match in `hay`, if any.
+    /// Offset of the first match in `hay`, if any. A search over a whole
+    /// buffer may also return an earlier offset that is no match (a
+    /// prefilter's false hit): the line around it is then checked with
+    /// [`Needle::line_matches`] and the search goes on after it. It must
+    /// never return an offset past the first line that matches.
     fn find_in(&self, hay: &[u8]) -> Option<usize>;
+
+    /// Whether one line (no newline in it) matches, exactly.
+    fn line_matches(&self, line: &[u8]) -> bool {
+        self.find_in(line).is_some()
+    }
 }
 
 impl Needle for memchr::memmem::Finder<'_> {
@@ -820,7 +829,7 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
             let abs_end = base + line_end as u64;
             let kind = LineKind {
                 head: lineno <= head,
-                candidate: literal.find_in(line).is_some(),
+                candidate: literal.line_matches(line),
                 sample: next_sample <= abs_end,
                 forced: forced
                     .get(fi)
