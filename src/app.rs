@@ -258,35 +258,7 @@ const OUT_BUFFER: usize = 256 * 1024;
 /// Write `bytes` to `-o FILE` atomically (a temporary file in the same
 /// directory, renamed), or to `out`.
 fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<(), AppError> {
-    stop_if_interrupted()?;
-    match output {
-        Some(path) => {
-            let p = Path::new(path);
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let fail = |source| AppError::Output {
-                target: path.clone(),
-                source,
-            };
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-            tmp.write_all(bytes).map_err(fail)?;
-            tmp.as_file().sync_all().map_err(fail)?;
-            // Dropping the temporary file removes it.
-            stop_if_interrupted()?;
-            tmp.persist(p).map_err(|e| fail(e.error))?;
-            Ok(())
-        }
-        None => match out.write_all(bytes).and_then(|_| out.flush()) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            Err(source) => Err(AppError::Output {
-                target: "standard output".into(),
-                source,
-            }),
-        },
-    }
+    emit_with(output, out, |w| w.write_all(bytes))
 }
 
 fn summarize(
@@ -391,7 +363,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             || until.is_some_and(|u| at.time.nanos >= u.nanos)
             || (to.is_some() && at.recipient != to))
     };
-    let written = ex.attempts.iter().filter(wanted).count();
+    let any_wanted = ex.attempts.iter().any(|a| wanted(&a));
     // Each line is written as soon as it is made: the output is never held
     // whole (it is about as big as the POST lines themselves).
     emit_with(&a.output, out, |w| {
@@ -416,7 +388,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         print_timings(&ex.timings, err);
     }
     let status = status_for(&problems, &ex);
-    if status == exit::OK && written == 0 {
+    if status == exit::OK && !any_wanted {
         return Ok(exit::NOTHING_FOUND);
     }
     Ok(status)

@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 
 use crate::catalog::{Catalog, Parsed, ParserId, DETECT_LINES};
 use crate::input::{self, Compression, Source};
+use crate::intern::Interner;
 use crate::model::{
     Attempt, CodePath, ContextKind, ContextRecord, Evidence, Failure, Gap, Ids, Observer, Problem,
     Shared, SourceCoverage, Stamp, TimeAnchor,
@@ -1056,43 +1057,17 @@ fn first_addr(xff: &str) -> Option<String> {
         .map(String::from)
 }
 
-/// Texts longer than this are not interned (a URL with its parameters in
-/// the query, a long body: such values rarely repeat).
-const SHARE_MAX_LEN: usize = 512;
-/// Bytes of text one thread's interner holds before it starts afresh, so
-/// that it stays small whatever the logs hold.
-const SHARE_MAX_BYTES: usize = 1 << 20;
-
 thread_local! {
-    /// Each worker thread's interned texts and their total length.
-    static SHARED: std::cell::RefCell<(HashSet<Shared>, usize)> =
-        std::cell::RefCell::new((HashSet::new(), 0));
+    /// Each worker thread's shared texts.
+    static SHARED: std::cell::RefCell<Interner> = std::cell::RefCell::new(Interner::default());
 }
 
 /// `text` as a [`Shared`] string: repeated values (format, source, URL,
 /// account, host, User-Agent, logger, file names) come back as clones of
 /// one allocation, so a hundred thousand POSTs do not hold a hundred
-/// thousand copies of each. Equal in value to a fresh copy whatever the
-/// thread or the interner's state, so the output never depends on it.
+/// thousand copies of each.
 fn share(text: &str) -> Shared {
-    if text.len() > SHARE_MAX_LEN {
-        return text.into();
-    }
-    SHARED.with(|cell| {
-        let mut guard = cell.borrow_mut();
-        let (set, bytes) = &mut *guard;
-        if let Some(v) = set.get(text) {
-            return v.clone();
-        }
-        if *bytes + text.len() > SHARE_MAX_BYTES {
-            set.clear();
-            *bytes = 0;
-        }
-        let v: Shared = text.into();
-        *bytes += text.len() + 32;
-        set.insert(v.clone());
-        v
-    })
+    SHARED.with(|cell| cell.borrow_mut().get(text))
 }
 
 #[derive(Clone, Copy)]
@@ -2075,25 +2050,6 @@ mod tests {
         .is_none());
         assert!(messages_endpoint("/twilio/status").is_none());
         assert!(messages_endpoint(&format!("/2010-04-01/Accounts/{acct}/Calls.json")).is_none());
-    }
-
-    #[test]
-    fn shared_texts_are_one_allocation_and_equal_to_a_copy() {
-        let a = share("nginx:combined");
-        let b = share(&String::from("nginx:combined"));
-        assert!(std::sync::Arc::ptr_eq(&a, &b));
-        assert_eq!(&*a, "nginx:combined");
-        // Long texts are not interned, but keep their value.
-        let long = "x".repeat(SHARE_MAX_LEN + 1);
-        let (c, d) = (share(&long), share(&long));
-        assert!(!std::sync::Arc::ptr_eq(&c, &d));
-        assert_eq!(*c, *long);
-        // The interner starts afresh when full; values stay right.
-        for i in 0..(SHARE_MAX_BYTES / 64) {
-            assert_eq!(&*share(&format!("value-{i:040}")), format!("value-{i:040}"));
-        }
-        assert_eq!(&*share("nginx:combined"), "nginx:combined");
-        SHARED.with(|cell| assert!(cell.borrow().1 <= SHARE_MAX_BYTES));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod cli;
 pub mod extract;
 pub mod input;
+pub mod intern;
 pub mod interrupt;
 pub mod investigate;
 pub mod mapfile;

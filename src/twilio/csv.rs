@@ -47,6 +47,12 @@ pub(super) fn read(ctx: &mut Ctx<'_>, bytes: &[u8], delimiter: u8) {
     d.block(ctx, strip_bom(bytes));
 }
 
+/// Whether `"` quotes fields: the Console CSV does; the CLI's TSV writer
+/// does not, so a `"` there is text.
+fn quotes(delimiter: u8) -> bool {
+    delimiter == b','
+}
+
 /// How many bytes a streamed export is read in at a time.
 const BLOCK: usize = 8 << 20;
 
@@ -74,9 +80,8 @@ pub(super) fn read_stream_blocks(
     let block = block.max(1);
     let mut d = Delimited::new(delimiter);
     let mut buf = start;
-    if buf.starts_with(b"\xEF\xBB\xBF") {
-        buf.drain(..3);
-    }
+    let bom = buf.len() - strip_bom(&buf).len();
+    buf.drain(..bom);
     let mut cut = RowCut::default();
     let mut eof = false;
     loop {
@@ -128,7 +133,15 @@ struct RowCut {
 impl RowCut {
     /// Scan the new bytes of `buf`; the end of the last complete row.
     fn scan(&mut self, buf: &[u8], delimiter: u8) -> usize {
-        let quoting = delimiter == b',';
+        if !quotes(delimiter) {
+            // Every newline ends a row.
+            let new = buf.get(self.scanned..).unwrap_or_default();
+            if let Some(p) = memchr::memrchr(b'\n', new) {
+                self.last_end = self.scanned + p + 1;
+            }
+            self.scanned = buf.len();
+            return self.last_end;
+        }
         let mut i = self.scanned;
         while let Some(rel) = buf
             .get(i..)
@@ -139,7 +152,6 @@ impl RowCut {
                 if !self.quoted {
                     self.last_end = at + 1;
                 }
-            } else if !quoting {
             } else if self.quoted {
                 match buf.get(at + 1) {
                     // `""`: a quote inside the field.
@@ -197,7 +209,6 @@ impl Delimited {
     /// Read the rows of `body`, which ends at a row end (or the file's end).
     fn block(&mut self, ctx: &mut Ctx<'_>, body: &[u8]) {
         let before = self.lines_before;
-        self.lines_before += memchr::memchr_iter(b'\n', body).count() as u64;
         let mut lines = LineCounter::new(body);
         // The csv crate counts a CRLF row's `\n` into the next row, so its line
         // numbers run one short after CRLF rows; lines come from byte offsets.
@@ -213,8 +224,7 @@ impl Delimited {
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            // The CLI's TSV writer does not quote; a `"` there is text.
-            .quoting(delimiter == b',')
+            .quoting(quotes(delimiter))
             .from_reader(body);
         let mut record = ::csv::ByteRecord::new();
         loop {
@@ -273,5 +283,8 @@ impl Delimited {
                 ctx.records.push(rec);
             }
         }
+        // The lines of this block, counted by the same counter (only the
+        // part after the last row it was asked about is left to count).
+        self.lines_before = line_at(body.len() as u64) - 1;
     }
 }

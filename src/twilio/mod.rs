@@ -25,6 +25,7 @@ mod tests;
 
 use std::borrow::Cow;
 
+use crate::intern::Interner;
 use crate::model::{Evidence, Precision, Problem, Shared, Stamp, TwilioRecord};
 
 /// Which kind of Twilio export a file is.
@@ -173,34 +174,6 @@ impl LineIndex {
 
     pub(crate) fn line_of(&self, offset: usize) -> u64 {
         self.newlines.partition_point(|&p| p < offset) as u64 + 1
-    }
-}
-
-/// Hands out one shared copy of each distinct text: an export repeats its
-/// account, sender, statuses and, often, its recipients and bodies, and a
-/// million records should hold each once.
-///
-/// The table stops growing at [`Interner::MAX`] texts: the values that
-/// repeat most (account, sender, statuses, templates) come early and stay
-/// shared, while a flood of one-off recipients or bodies would only make
-/// every lookup miss the cache.
-#[derive(Default)]
-struct Interner {
-    seen: crate::FastSet<Shared>,
-}
-
-impl Interner {
-    const MAX: usize = 1 << 16;
-
-    fn get(&mut self, s: &str) -> Shared {
-        if let Some(x) = self.seen.get(s) {
-            return x.clone();
-        }
-        let x: Shared = s.into();
-        if self.seen.len() < Self::MAX {
-            self.seen.insert(x.clone());
-        }
-        x
     }
 }
 
