@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Find out why a person got the same SMS twice: sidtrace reads HTTP request
-/// logs (nginx, Apache, JSON app logs; plain, gzip or zstd) and Twilio's
+/// logs (nginx, Apache, JSON app logs; plain, gzip, zstd, bzip2 or xz) and Twilio's
 /// message records, and proves whether the app made one request or several.
 #[derive(Debug, Parser)]
 #[command(name = "sidtrace", version, about, long_about = None)]
@@ -31,7 +31,8 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct ReadArgs {
     /// Log files or directories (walked recursively, in name order); `-` is
-    /// standard input. Compression (gzip, zstd) is recognised by content.
+    /// standard input. Compression (gzip, zstd, bzip2, xz) is recognised by
+    /// content.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<String>,
 

@@ -76,7 +76,7 @@ pub struct FileSummary {
     pub file: String,
     /// The format chosen (`unknown` when none read its first lines).
     pub format: String,
-    /// `plain`, `gzip`, `zstd`.
+    /// `plain`, `gzip`, `zstd`, `bzip2`, `xz`.
     pub compression: String,
     /// Lines read.
     pub lines: u64,

@@ -199,15 +199,35 @@ pub enum Compression {
     Gzip,
     /// Zstandard.
     Zstd,
+    /// bzip2 (one or more streams, as `pbzip2` writes).
+    Bzip2,
+    /// xz (one or more streams).
+    Xz,
 }
 
 impl Compression {
-    /// Recognise by magic bytes.
+    /// Bytes [`Compression::sniff`] wants to see (fewer at a file's end).
+    pub const HEAD: usize = 10;
+
+    /// Recognise by magic bytes. bzip2's `BZh` is short enough to begin a
+    /// text line, so it counts only with its block size digit and the magic
+    /// of its first block (or of its end, for an empty stream).
     pub fn sniff(head: &[u8]) -> Compression {
+        let bzip2_block = |rest: &[u8]| {
+            rest.starts_with(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59])
+                || rest.starts_with(&[0x17, 0x72, 0x45, 0x38, 0x50, 0x90])
+        };
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             Compression::Zstd
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
+        } else if head.starts_with(b"BZh")
+            && head.get(3).is_some_and(|d| (b'1'..=b'9').contains(d))
+            && head.get(4..).is_some_and(bzip2_block)
+        {
+            Compression::Bzip2
         } else {
             Compression::None
         }
@@ -219,6 +239,8 @@ impl Compression {
             Compression::None => "plain",
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
         }
     }
 }
@@ -255,7 +277,7 @@ pub fn open_counted<'a>(
         inner: File::open(path)?,
         counter,
     };
-    let mut head = [0u8; 4];
+    let mut head = [0u8; Compression::HEAD];
     let mut n = 0;
     while n < head.len() {
         let k = f.read(&mut head[n..])?;
@@ -271,6 +293,8 @@ pub fn open_counted<'a>(
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(raw)),
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(raw)),
     };
     Ok((reader, comp))
 }
@@ -558,6 +582,25 @@ mod tests {
         let mut v = Vec::new();
         let end = walk_lines(data, max, |n, l| v.push((n, l.to_vec())));
         (v, end)
+    }
+
+    #[test]
+    fn compression_is_sniffed_from_magic_bytes() {
+        let cases: [(&[u8], Compression); 8] = [
+            (&[0x1f, 0x8b, 8, 0], Compression::Gzip),
+            (&[0x28, 0xb5, 0x2f, 0xfd, 0], Compression::Zstd),
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4], Compression::Xz),
+            (b"BZh91AY&SY\x00", Compression::Bzip2),
+            // An empty bzip2 stream: the end-of-stream magic follows.
+            (b"BZh9\x17\x72\x45\x38\x50\x90", Compression::Bzip2),
+            // Text that begins like bzip2 is text.
+            (b"BZh9 is a line of text", Compression::None),
+            (b"BZh", Compression::None),
+            (b"127.0.0.1 - - [20/Nov/2026", Compression::None),
+        ];
+        for (head, want) in cases {
+            assert_eq!(Compression::sniff(head), want, "{head:?}");
+        }
     }
 
     #[test]

@@ -150,9 +150,12 @@ fn unknown_content_message(bytes: &[u8]) -> String {
     if strip_bom(bytes).iter().all(u8::is_ascii_whitespace) {
         return "empty file: no Twilio message records".to_string();
     }
-    if bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return "compressed data (gzip or zstd) where a decompressed Twilio export was expected"
-            .to_string();
+    let packed = crate::input::Compression::sniff(bytes);
+    if packed != crate::input::Compression::None {
+        return format!(
+            "compressed data ({}) where a decompressed Twilio export was expected",
+            packed.name()
+        );
     }
     "not a Twilio export: expected a Console CSV (header with Sid and To), an API page \
      ({\"messages\": [...]}), a Bulk Export day file (one JSON record per line) or Twilio CLI \

@@ -156,6 +156,20 @@ fn zstd_log_hits_equal_zstdcat_rg_count() {
 }
 
 #[test]
+fn bzip2_and_xz_logs_hit_equal_rg_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Two streams each, as `pbzip2` and `cat a.xz b.xz` write.
+    let (a, b) = (nginx_log(12_000, 40, 6), nginx_log(3_000, 25, 7));
+    let all = format!("{a}{b}");
+    let mut bz = crate::util::bzip2(a.as_bytes());
+    bz.extend(crate::util::bzip2(b.as_bytes()));
+    check(dir.path(), "access.log.3.bz2", &bz, &all);
+    let mut x = crate::util::xz(a.as_bytes());
+    x.extend(crate::util::xz(b.as_bytes()));
+    check(dir.path(), "access.log.4.xz", &x, &all);
+}
+
+#[test]
 fn json_app_log_hits_equal_rg_count() {
     let dir = tempfile::tempdir().expect("temp dir");
     let text = zap_log(10_000, 50, 5);

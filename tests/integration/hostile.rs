@@ -111,6 +111,41 @@ fn a_zstd_frame_cut_short_keeps_the_lines_before_the_cut() {
 }
 
 #[test]
+fn bzip2_and_xz_cut_short_keep_the_lines_before_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = posts(0..3000);
+    let bz = crate::util::bzip2(text.as_bytes());
+    let x = crate::util::xz(text.as_bytes());
+    write(dir.path(), "cut.log.bz2", &bz[..bz.len() * 2 / 3]);
+    write(dir.path(), "cut.log.xz", &x[..x.len() * 2 / 3]);
+    let out = run_in(dir.path(), &["extract", "cut.log.bz2", "cut.log.xz"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    for name in ["cut.log.bz2", "cut.log.xz"] {
+        assert!(err.contains(&format!("{name}:")), "{err}");
+        let read = lines_of(&out, name);
+        assert!(read.len() < 3000, "{name}: {}", read.len());
+        // The lines read are the first ones, without a hole.
+        assert_eq!(read, (1..=read.len() as u64).collect::<Vec<_>>(), "{name}");
+    }
+}
+
+#[test]
+fn text_that_starts_like_bzip2_is_read_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("BZh9 is not a bzip2 header here\n");
+    text.push_str(&posts(0..3));
+    write(dir.path(), "access.log", text);
+    let out = run_in(dir.path(), &["extract", "access.log"]);
+    assert_eq!(
+        lines_of(&out, "access.log"),
+        vec![2, 3, 4],
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_file_named_gz_that_is_plain_text_is_read_as_text() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "access.log.2.gz", posts(0..4));

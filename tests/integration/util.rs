@@ -62,6 +62,22 @@ pub fn zstd(data: &[u8]) -> Vec<u8> {
     zstd::encode_all(data, 3).expect("zstd")
 }
 
+/// bzip2 `data`.
+pub fn bzip2(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(data).expect("bzip2");
+    e.finish().expect("bzip2")
+}
+
+/// xz `data`.
+pub fn xz(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    e.write_all(data).expect("xz");
+    e.finish().expect("xz")
+}
+
 /// `sidtrace CMD --quiet FLAGS… --grammar … PATHS…` over the samples' grammars.
 pub fn sample_args<'a>(cmd: &'a str, flags: &[&'a str], paths: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![cmd, "--quiet"];
