@@ -1107,6 +1107,11 @@ pub fn library_of(user_agent: &str) -> Option<String> {
     LIBRARY.find(user_agent).map(|m| m.as_str().to_string())
 }
 
+/// [`library_of`], shared, without an intermediate copy.
+fn shared_library(user_agent: &str) -> Option<Shared> {
+    LIBRARY.find(user_agent).map(|m| share(m.as_str()))
+}
+
 /// Decode an `application/x-www-form-urlencoded` body into pairs.
 pub fn form_pairs(body: &str) -> Vec<(String, String)> {
     body.split('&')
@@ -1320,11 +1325,7 @@ impl LineCtx<'_> {
                 code_path: CodePath::default(),
                 ids: access_ids(a),
                 user_agent: a.user_agent.as_deref().map(share),
-                library: a
-                    .user_agent
-                    .as_deref()
-                    .and_then(library_of)
-                    .map(|l| share(&l)),
+                library: a.user_agent.as_deref().and_then(shared_library),
                 evidence: vec![self.evidence(n)],
             }),
             kind: ObsKind::Full,
@@ -1407,11 +1408,7 @@ impl LineCtx<'_> {
                 code_path: r.code_path.clone(),
                 ids: r.ids.clone(),
                 user_agent: r.user_agent.as_deref().map(share),
-                library: r
-                    .user_agent
-                    .as_deref()
-                    .and_then(library_of)
-                    .map(|l| share(&l)),
+                library: r.user_agent.as_deref().and_then(shared_library),
                 evidence: vec![self.evidence(n)],
             }),
             kind,
