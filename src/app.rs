@@ -542,6 +542,18 @@ fn run_investigate(
     Ok(status)
 }
 
+/// `built-in` for the embedded grammar files, `user` for the others.
+fn origin_of(file: &str) -> &'static str {
+    if crate::formats::BUILTIN_FILES
+        .iter()
+        .any(|(f, _)| *f == file)
+    {
+        "built-in"
+    } else {
+        "user"
+    }
+}
+
 fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
     match a.action {
         None => {
@@ -565,16 +577,81 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                 "{:<28} {:<9} {}\n",
                 "json", "built-in", "JSON lines: zap, logrus, slog, zerolog, structlog, python-json-logger, pino, bunyan, winston, logstash-logback, ECS, tracing, OpenTelemetry; nginx escape=json, Caddy, Traefik"
             ));
-            for m in &catalog.json_maps {
+            let f = &catalog.formats;
+            for l in &f.loggers {
+                let kind = match l.kind {
+                    crate::formats::Kind::App => "logger",
+                    crate::formats::Kind::Access => "access logger",
+                };
                 s.push_str(&format!(
-                    "{:<28} {:<9} JSON key map ({} keys)\n",
-                    format!("json:{}", m.name),
+                    "{:<28} {:<9} {kind}: {} [{}]\n",
+                    format!("json:{}", l.name),
+                    origin_of(&l.origin),
+                    l.description,
+                    l.origin
+                ));
+            }
+            for l in &f.lines {
+                s.push_str(&format!(
+                    "{:<28} {:<9} line: {} [{}]\n",
+                    format!("line:{}", l.name),
+                    origin_of(&l.origin),
+                    l.description,
+                    l.origin
+                ));
+            }
+            for w in &f.wrappers {
+                s.push_str(&format!(
+                    "{:<28} {:<9} wrapper: {} [{}]\n",
+                    format!("wrapper:{}", w.name),
+                    origin_of(&w.origin),
+                    w.description,
+                    w.origin
+                ));
+            }
+            for p in &f.paths {
+                s.push_str(&format!(
+                    "{:<28} {:<9} extra paths for {} ({} roles) [{}]\n",
+                    format!("paths:{}", p.logger),
                     "user",
-                    m.keys.len()
+                    p.logger,
+                    p.fields.len(),
+                    p.origin
                 ));
             }
             emit(&None, s.as_bytes(), out)?;
             Ok(exit::OK)
+        }
+        Some(FormatsAction::Test(t)) => {
+            let catalog = Catalog::with_user_files(&t.files)
+                .map_err(|e| AppError::Usage(format!("grammar {e}")))?;
+            let origins: Vec<String> = t.files.clone();
+            let results = crate::formats::samples::test_all(&catalog, &origins);
+            let mut s = String::new();
+            let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
+            for r in &results {
+                if r.failures.is_empty() {
+                    continue;
+                }
+                s.push_str(&format!(
+                    "FAIL {} sample {} ({})\n",
+                    r.definition, r.index, r.origin
+                ));
+                for f in &r.failures {
+                    s.push_str(&format!("  {f}\n"));
+                }
+            }
+            s.push_str(&format!(
+                "{} passed, {} failed\n",
+                results.len() - failed,
+                failed
+            ));
+            emit(&None, s.as_bytes(), out)?;
+            Ok(if failed == 0 {
+                exit::OK
+            } else {
+                exit::INPUT_PROBLEMS
+            })
         }
         Some(FormatsAction::Check(read)) => {
             let catalog = Catalog::with_user_files(&read.grammars)
@@ -658,9 +735,20 @@ fn check_file(s: &input::Source, catalog: &Catalog, max_line: usize) -> FileChec
         }
     };
     let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
-    let parser = catalog.detect_in(&s.label, &refs);
-    if let Some(p) = parser {
-        c.format = catalog.name(p);
+    let detection = catalog.detect_in(&s.label, &refs);
+    let parser = detection.as_ref().map(|d| d.id);
+    if let Some(d) = &detection {
+        c.format = catalog.name(d.id);
+        if let Some((fields, idx)) = d.partial {
+            c.first_unparsed.push((
+                idx as u64 + 1,
+                format!(
+                    "format {} matches only the first {fields} fields of most lines: pass the \
+                     site's log_format or LogFormat with --grammar",
+                    c.format
+                ),
+            ));
+        }
     }
     let Ok((r, _)) = input::open(&s.path) else {
         return c;
@@ -671,7 +759,7 @@ fn check_file(s: &input::Source, catalog: &Catalog, max_line: usize) -> FileChec
             return;
         }
         let res = match parser {
-            Some(p) => catalog.parse(p, l).map(|_| ()),
+            Some(p) => catalog.read(p, l, false).map(|_| ()),
             None => Err("no format reads this file".to_string()),
         };
         match res {

@@ -182,6 +182,19 @@ pub enum FormatsAction {
     /// For each file: the format chosen, lines parsed and not parsed, and
     /// the first unparsed lines with their numbers.
     Check(ReadArgs),
+    /// Check every definition's sample lines: read by its definition, each
+    /// must give the roles its `expect` table names. With grammar files,
+    /// only their definitions (besides the built-ins, which they may use);
+    /// without, every built-in one and those of the search path.
+    Test(FormatsTestArgs),
+}
+
+/// `sidtrace formats test`.
+#[derive(Debug, Args, Clone)]
+pub struct FormatsTestArgs {
+    /// Grammar files whose definitions to test.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use regex::Regex;
 use std::sync::LazyLock;
 
-use crate::catalog::{Catalog, Parsed, ParserId, DETECT_LINES};
+use crate::catalog::{Catalog, Detection, Parsed, ParserId, DETECT_LINES};
 use crate::input::{self, Compression, Source};
 use crate::intern::Interner;
 use crate::model::{
@@ -92,6 +92,21 @@ pub struct FileSummary {
     pub posts: u64,
     /// The first few lines (1-based) that could not be parsed.
     pub first_unparsed: Vec<u64>,
+    /// Candidate lines read and recognised as no create-message POST, by
+    /// kind (`status_callback`, `inbound_webhook`, `get_message`,
+    /// `other_method`, `other_resource`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookalikes: BTreeMap<String, u64>,
+    /// Candidate lines read but neither a POST nor a look-alike: they
+    /// mention Messages.json and were not read as a POST (also counted in
+    /// `unparsed_candidates`).
+    #[serde(default)]
+    pub not_read_as_post: u64,
+    /// Candidate lines that are the response or failure record of a call
+    /// (no URL of their own): settled once linking is done, either as
+    /// evidence of an attempt or as "not read as a POST".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcome_lines: Vec<u64>,
 }
 
 impl FileSummary {
@@ -518,7 +533,10 @@ impl Pass1Lines<'_> {
             return;
         };
         let ctx = &self.ctx;
-        let parsed = self.catalog.parse(parser, line);
+        // Lines are read strictly (a line no format reads is not parsed); a
+        // candidate line that none reads is still searched as plain text,
+        // since a sentence may name the call (`POST https://…/Messages.json`).
+        let parsed = self.catalog.read(parser, line, false);
         if want_sample {
             if let Ok(p) = &parsed {
                 if let Some(t) = time_of(p) {
@@ -534,6 +552,13 @@ impl Pass1Lines<'_> {
             return;
         }
         out.summary.candidates += 1;
+        let (parsed, strict_error) = match parsed {
+            Ok(r) => (Ok(r), None),
+            Err(e) => match self.catalog.parse_any(line, true) {
+                Some(r) => (Ok(r), Some(e)),
+                None => (Err(e), None),
+            },
+        };
         match parsed {
             Err(e) => self.unparsed_candidate(
                 out,
@@ -544,6 +569,7 @@ impl Pass1Lines<'_> {
                 let format = self.catalog.name(parser);
                 let mut found = false;
                 let mut unreadable = false;
+                let records_kept = records.clone();
                 for rec in records {
                     let obs = match &rec {
                         Parsed::Access(a) => ctx.access_obs(a, n, &format),
@@ -561,13 +587,29 @@ impl Pass1Lines<'_> {
                         None => {}
                     }
                 }
-                if unreadable && !found {
+                if let (Some(e), false) = (&strict_error, found) {
+                    let msg = format!("candidate line (mentions Messages.json) not parsed: {e}");
+                    self.unparsed_candidate(out, n, msg);
+                } else if unreadable && !found {
                     out.summary.unparsed_candidates += 1;
                     out.summary.note_unparsed(n);
+                } else if !found {
+                    match lookalike(&records_kept, line) {
+                        Some("outcome_record") => out.summary.outcome_lines.push(n),
+                        Some(kind) => *out.summary.lookalikes.entry(kind.into()).or_default() += 1,
+                        None => {
+                            out.summary.not_read_as_post += 1;
+                            let msg = format!(
+                                "line mentions Messages.json but was not read as a POST \
+                                 (format {format}): map its fields in a grammar"
+                            );
+                            self.unparsed_candidate(out, n, msg);
+                        }
+                    }
                 }
                 if found {
                     out.attempt_lines.insert(n);
-                    if ctx.quotes {
+                    if self.ctx.quotes {
                         out.quotes.push((n, quote(line)));
                     }
                 }
@@ -603,6 +645,119 @@ fn head_lines(path: &std::path::Path, max_line: usize) -> std::io::Result<Vec<Ve
         }
     }
     Ok(lines)
+}
+
+/// An outcome record that names the endpoint (a failure `Post "https://…
+/// /Messages.json": …`) belongs to an attempt once linking found its request;
+/// one that joined none is a call sidtrace could not read as a POST: counted
+/// and cited like any unread candidate.
+fn settle_outcome_lines(ex: &mut Extraction) {
+    let cited: HashSet<(&str, u64)> = ex
+        .attempts
+        .iter()
+        .flat_map(|a| a.evidence.iter().map(|e| (&*e.file, e.line)))
+        .collect();
+    let mut problems = Vec::new();
+    for f in &mut ex.files {
+        let lines = std::mem::take(&mut f.outcome_lines);
+        let mut cited_here = 0;
+        for n in lines {
+            if cited.contains(&(f.file.as_str(), n)) {
+                continue;
+            }
+            f.not_read_as_post += 1;
+            f.unparsed_candidates += 1;
+            f.note_unparsed(n);
+            if cited_here < CITE {
+                cited_here += 1;
+                problems.push(problem(
+                    &f.file,
+                    Some(n),
+                    "the response or failure record of a call to Messages.json joined no \
+                     request record: not read as a POST (map its request's fields in a grammar)",
+                ));
+            }
+        }
+    }
+    ex.problems.extend(problems);
+}
+
+/// What a candidate line that gave no POST is, when it is a known
+/// look-alike: a webhook Twilio sent to the app, a request with another
+/// method, or an access line whose target is not the create endpoint.
+fn lookalike(records: &[Parsed], line: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(line);
+    if text.contains("MessageStatus") || text.contains("SmsStatus") {
+        return Some("status_callback");
+    }
+    for r in records {
+        match r {
+            Parsed::App(a) => {
+                if a.webhook {
+                    return Some("inbound_webhook");
+                }
+                // the response or failure record of a call (its request
+                // record names the endpoint; pass 2 links them by id)
+                if (a.error.is_some() || a.sid.is_some() || a.status.is_some())
+                    && a.url
+                        .as_deref()
+                        .is_none_or(|u| messages_endpoint(u).is_none())
+                {
+                    return Some("outcome_record");
+                }
+                match a.method.as_deref() {
+                    Some("GET") => return Some("get_message"),
+                    Some(m) if m != "POST" => return Some("other_method"),
+                    _ => {}
+                }
+            }
+            Parsed::Access(a) => {
+                match a.method.as_deref() {
+                    Some("GET")
+                        if a.target
+                            .as_deref()
+                            .is_some_and(|t| messages_endpoint(t).is_some()) =>
+                    {
+                        return Some("get_message")
+                    }
+                    Some(m) if m != "POST" && m.bytes().all(|b| b.is_ascii_uppercase()) => {
+                        return Some("other_method")
+                    }
+                    _ => {}
+                }
+                if a.target
+                    .as_deref()
+                    .is_some_and(|t| messages_endpoint(t).is_none())
+                {
+                    return Some("other_resource");
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Keep a file's detected format; a format that reads only the first
+/// fields of most lines (`nginx:combined` on a custom format's lines) is
+/// said, since the fields it drops (`$request_time`, `$upstream_status`,
+/// the request id) change what can be proven.
+fn detected_into(out: &mut Pass1, d: Option<Detection>, catalog: &Catalog, label: &str) {
+    let Some(d) = d else {
+        out.parser = None;
+        return;
+    };
+    out.parser = Some(d.id);
+    if let Some((fields, idx)) = d.partial {
+        out.problems.push(problem(
+            label,
+            Some(idx as u64 + 1),
+            format!(
+                "format {} matches only the first {fields} fields of most lines (text is left \
+                 over at their end): pass the site's log_format or LogFormat with --grammar",
+                catalog.name(d.id)
+            ),
+        ));
+    }
 }
 
 /// Pass 1 over one file.
@@ -677,7 +832,12 @@ fn scan_file(
                     if n >= head_n {
                         detected = true;
                         let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-                        out.parser = catalog.detect_in(&src.label, &refs);
+                        detected_into(
+                            &mut out,
+                            catalog.detect_in(&src.label, &refs),
+                            catalog,
+                            &src.label,
+                        );
                         for (hn, hl, hk) in std::mem::take(&mut head) {
                             let p = out.parser;
                             lines.line(&mut out, hn, &hl, hk, p);
@@ -691,7 +851,12 @@ fn scan_file(
         );
         if !detected {
             let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-            out.parser = catalog.detect_in(&src.label, &refs);
+            detected_into(
+                &mut out,
+                catalog.detect_in(&src.label, &refs),
+                catalog,
+                &src.label,
+            );
             for (hn, hl, hk) in std::mem::take(&mut head) {
                 let p = out.parser;
                 lines.line(&mut out, hn, &hl, hk, p);
@@ -765,7 +930,12 @@ fn scan_chunks(
     match head_lines(&src.path, cfg.max_line) {
         Ok(head) => {
             let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
-            out.parser = lines.catalog.detect_in(&src.label, &refs);
+            detected_into(
+                out,
+                lines.catalog.detect_in(&src.label, &refs),
+                lines.catalog,
+                &src.label,
+            );
             lines.any_content = head.iter().any(|l| !l.iter().all(u8::is_ascii_whitespace));
         }
         Err(e) => {
@@ -1190,7 +1360,7 @@ const ACCESS_ID_FIELDS: &[&str] = &[
 /// shares an id with a POST, so its file need not be read again.
 fn can_link(catalog: &Catalog, parser: ParserId) -> bool {
     match parser {
-        ParserId::Json => true,
+        ParserId::Json | ParserId::Line(_) | ParserId::Logfmt | ParserId::Auto => true,
         ParserId::Access(i) => catalog
             .access
             .get(i)
@@ -1613,6 +1783,7 @@ pub fn assemble(mut yields: Vec<FileYield>) -> Extraction {
     // exact size.
     attempts.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
     ex.attempts = attempts.into_iter().map(|a| *a).collect();
+    settle_outcome_lines(&mut ex);
     let mut context: Vec<ContextRecord> = context_raw;
     context.sort_by(|a, b| (a.time.nanos, &a.evidence).cmp(&(b.time.nanos, &b.evidence)));
     context.dedup_by(|a, b| a.evidence == b.evidence);

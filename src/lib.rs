@@ -15,6 +15,7 @@ pub mod applog;
 pub mod catalog;
 pub mod cli;
 pub mod extract;
+pub mod formats;
 pub mod input;
 pub mod intern;
 pub mod interrupt;

@@ -104,7 +104,15 @@ pub struct AppRecord {
     /// `I-Twilio-Idempotency-Token`, when logged.
     pub idempotency_token: Option<String>,
     /// Which logger style was recognised (`zap`, `logrus`, `slog`, `ecs`, …).
-    pub style: &'static str,
+    pub style: String,
+    /// Thread (or task) that wrote the record.
+    pub thread: Option<String>,
+    /// Method of the inbound request the app was handling.
+    pub inbound_method: Option<String>,
+    /// Path of the inbound request the app was handling.
+    pub inbound_path: Option<String>,
+    /// Client address of that inbound request.
+    pub client_addr: Option<String>,
 }
 
 /// A site's own JSON key names, from a grammar file: for each of our field

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::record::JsonKeyMap;
+use crate::formats::{DefTables, Defs};
 
 use super::{apache, nginx, AccessGrammar, Escape, GrammarError};
 
@@ -14,8 +14,8 @@ use super::{apache, nginx, AccessGrammar, Escape, GrammarError};
 pub struct GrammarSet {
     /// Access-log formats.
     pub access: Vec<AccessGrammar>,
-    /// JSON key maps.
-    pub json: Vec<JsonKeyMap>,
+    /// Logger, line and wrapper definitions and site paths.
+    pub defs: Defs,
 }
 
 #[derive(Deserialize)]
@@ -25,6 +25,14 @@ struct FileDef {
     access: Vec<AccessDef>,
     #[serde(default)]
     json: Vec<JsonDef>,
+    #[serde(default)]
+    logger: Vec<crate::formats::schema::LoggerToml>,
+    #[serde(default)]
+    line: Vec<crate::formats::schema::LineToml>,
+    #[serde(default)]
+    wrapper: Vec<crate::formats::schema::WrapperToml>,
+    #[serde(default)]
+    paths: Vec<BTreeMap<String, toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -56,7 +64,9 @@ struct JsonDef {
     keys: BTreeMap<String, OneOrMany>,
 }
 
-/// Our field names a JSON key map may set (see [`JsonKeyMap`]).
+/// Our field names a `[[json]]` key map may set (the older form of
+/// `[[paths]]`, kept: a site's file that works keeps working); each is a
+/// role of the same name but `duration_ms`.
 const JSON_FIELDS: &[&str] = &[
     "time",
     "level",
@@ -137,6 +147,15 @@ fn parse_toml(label: &str, text: &str) -> Result<GrammarSet, GrammarError> {
             e
         })?);
     }
+    let tables = DefTables {
+        logger: def.logger,
+        line: def.line,
+        wrapper: def.wrapper,
+        paths: def.paths,
+    };
+    set.defs = tables
+        .compile(label)
+        .map_err(|m| GrammarError::plain(label, m))?;
     for j in def.json {
         let mut keys = BTreeMap::new();
         for (k, v) in j.keys {
@@ -152,7 +171,11 @@ fn parse_toml(label: &str, text: &str) -> Result<GrammarSet, GrammarError> {
             };
             keys.insert(k, v);
         }
-        set.json.push(JsonKeyMap { name: j.name, keys });
+        set.defs.paths.push(crate::formats::SitePaths {
+            logger: "*".to_string(),
+            fields: keys,
+            origin: format!("{label} (json map {})", j.name),
+        });
     }
     Ok(set)
 }
@@ -171,7 +194,15 @@ fn sniff(text: &str) -> Option<Kind> {
             .map(str::trim_start)
             .filter(|l| !l.starts_with('#'))
     };
-    if code_lines().any(|l| l.starts_with("[[access]]") || l.starts_with("[[json]]")) {
+    let tables = [
+        "[[access]]",
+        "[[json]]",
+        "[[logger]]",
+        "[[line]]",
+        "[[wrapper]]",
+        "[[paths]]",
+    ];
+    if code_lines().any(|l| tables.iter().any(|t| l.starts_with(t))) {
         return Some(Kind::Toml);
     }
     if code_lines().any(|l| l.starts_with("log_format") || l.contains(" log_format ")) {
@@ -195,11 +226,11 @@ pub fn load_grammar_text(label: &str, text: &str) -> Result<GrammarSet, GrammarE
         Some(Kind::Toml) => parse_toml(label, text)?,
         Some(Kind::Nginx) => GrammarSet {
             access: nginx::load_config(label, text)?,
-            json: Vec::new(),
+            defs: Defs::default(),
         },
         Some(Kind::Apache) => GrammarSet {
             access: apache::load_config(label, text)?,
-            json: Vec::new(),
+            defs: Defs::default(),
         },
         None => {
             return Err(GrammarError {
@@ -208,12 +239,19 @@ pub fn load_grammar_text(label: &str, text: &str) -> Result<GrammarSet, GrammarE
                 position: None,
                 format: None,
                 message: "no grammar found: expected nginx `log_format` directives, Apache \
-                          `LogFormat` lines, or a TOML file with [[access]] / [[json]] tables"
+                          `LogFormat` lines, or a TOML file with [[access]], [[logger]], [[line]], \
+                          [[wrapper]] or [[paths]] tables"
                     .to_string(),
             })
         }
     };
-    if set.access.is_empty() && set.json.is_empty() {
+    let d = &set.defs;
+    if set.access.is_empty()
+        && d.loggers.is_empty()
+        && d.lines.is_empty()
+        && d.wrappers.is_empty()
+        && d.paths.is_empty()
+    {
         return Err(GrammarError::in_file(
             label,
             1,

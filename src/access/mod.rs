@@ -246,6 +246,15 @@ impl AccessGrammar {
         })
     }
 
+    /// How many fields the format has.
+    pub fn field_count(&self) -> usize {
+        self.template
+            .steps
+            .iter()
+            .filter(|s| matches!(s, template::Step::Field(_)))
+            .count()
+    }
+
     /// Tie-breaker for detection: literal bytes plus four per field.
     pub fn specificity(&self) -> usize {
         self.template.specificity()

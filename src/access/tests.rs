@@ -564,7 +564,7 @@ http {
 }
 "#;
     let set = load_grammar_text("nginx.conf", conf).unwrap();
-    assert!(set.json.is_empty());
+    assert!(set.defs.paths.is_empty());
     let names: Vec<&str> = set.access.iter().map(|g| g.name()).collect();
     assert_eq!(names, ["nginx:main", "nginx:egress"]);
     assert_eq!(set.access[0].format_text(), g("nginx:main").format_text());
@@ -658,18 +658,18 @@ to = "recipient"
     assert_eq!(set.access.len(), 2);
     assert_eq!(set.access[0].name(), "nginx:edge");
     assert_eq!(set.access[1].name(), "apache:legacy");
-    assert_eq!(set.json.len(), 1);
-    assert_eq!(set.json[0].name, "acme");
+    assert_eq!(set.defs.paths.len(), 1);
+    assert_eq!(set.defs.paths[0].origin, "site.toml (json map acme)");
     assert_eq!(
-        set.json[0].keys.get("time"),
+        set.defs.paths[0].fields.get("time"),
         Some(&vec!["when".to_string()])
     );
     assert_eq!(
-        set.json[0].keys.get("request_id"),
+        set.defs.paths[0].fields.get("request_id"),
         Some(&vec!["rid".to_string(), "ctx.request".to_string()])
     );
     assert_eq!(
-        set.json[0].keys.get("to"),
+        set.defs.paths[0].fields.get("to"),
         Some(&vec!["recipient".to_string()])
     );
     let l = ok(

@@ -1,91 +1,166 @@
-//! Map one flattened JSON record onto [`AppRecord`].
+//! Map one flattened structured record onto [`AppRecord`], along the paths
+//! of the logger definition that recognised it (see `crate::formats`).
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
 
-use regex::Regex;
 use serde_json::Value;
 
-use super::keys as k;
 use super::view::{number_of, text_of, View};
+use crate::formats::schema::Form;
+use crate::formats::{Formats, LoggerDef};
 use crate::model::{CodePath, Ids, Precision, Stamp};
-use crate::record::{AppRecord, JsonKeyMap};
+use crate::record::AppRecord;
 use crate::time;
 
-/// A view plus the site's key maps, tried before the built-ins.
+/// A view, the logger definition that reads it, and the rest of the run's
+/// definitions (the site's paths and the generic fallbacks).
 pub(crate) struct Lookup<'v, 'a> {
     pub(crate) view: &'v View<'a>,
-    pub(crate) maps: &'v [JsonKeyMap],
+    pub(crate) def: &'v LoggerDef,
+    pub(crate) formats: &'v Formats,
+    /// Roles captured by the definition's message templates.
+    pub(crate) captured: BTreeMap<String, String>,
 }
 
-impl<'a> Lookup<'_, 'a> {
-    /// The site's paths for one of our field names.
-    fn mapped<'s>(&'s self, field: &'s str) -> impl Iterator<Item = &'a Value> + 's {
-        self.maps
-            .iter()
-            .filter_map(move |m| m.keys.get(field))
+impl<'v, 'a> Lookup<'v, 'a> {
+    /// A lookup for `def` over `view`, with its templates applied.
+    pub(crate) fn new(view: &'v View<'a>, def: &'v LoggerDef, formats: &'v Formats) -> Self {
+        let mut l = Lookup {
+            view,
+            def,
+            formats,
+            captured: BTreeMap::new(),
+        };
+        l.captured = l.templates();
+        l
+    }
+
+    fn chain(&self) -> impl Iterator<Item = &'v LoggerDef> + 'v {
+        let generic = self
+            .def
+            .inherit
+            .then(|| self.formats.generic(self.def.kind))
             .flatten()
-            .filter_map(|p| self.view.get(p))
+            .filter(|g| g.name != self.def.name);
+        std::iter::once(self.def).chain(generic)
     }
 
-    /// Text of a field: site map first, then the built-in paths.
-    pub(crate) fn text(&self, field: &str, builtin: &[&str]) -> Option<String> {
-        self.mapped(field)
+    /// Every path for a role: the site's, the definition's, the generic's.
+    pub(crate) fn paths(&self, role: &'v str) -> impl Iterator<Item = &'v str> + 'v {
+        let site = self
+            .formats
+            .site_paths(&self.def.name)
+            .filter_map(move |p| p.fields.get(role))
+            .flatten();
+        let own = self
+            .chain()
+            .filter_map(move |d| d.fields.get(role))
+            .flatten();
+        // last, the role's own name: a text line's captures and a logfmt
+        // line's keys are often named after what they hold
+        site.chain(own)
+            .map(String::as_str)
+            .chain(std::iter::once(role))
+    }
+
+    /// Every value found for a role, in path order.
+    pub(crate) fn values(&self, role: &'v str) -> impl Iterator<Item = &'a Value> + 'v {
+        let view = self.view;
+        self.paths(role).filter_map(move |p| view.get(p))
+    }
+
+    /// Normalised leaf names for a role.
+    fn leaves(&self, role: &'v str) -> impl Iterator<Item = &'v str> + 'v {
+        self.chain()
+            .filter_map(move |d| d.leaves.get(role))
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Text of a role: its paths, then its leaf names anywhere, then what a
+    /// message template captured.
+    pub(crate) fn text(&self, role: &'v str) -> Option<String> {
+        self.values(role)
             .find_map(text_of)
-            .or_else(|| self.view.text(builtin))
+            .or_else(|| self.leaves(role).find_map(|n| self.view.leaf_text(&[n])))
+            .or_else(|| self.captured.get(role).cloned())
     }
 
-    /// Every candidate value of a field, site map first.
-    pub(crate) fn values<'s>(
-        &'s self,
-        field: &'s str,
-        builtin: &'s [&'s str],
-    ) -> impl Iterator<Item = &'a Value> + 's {
-        self.mapped(field)
-            .chain(builtin.iter().filter_map(|p| self.view.get(p)))
+    /// Apply the definitions' message templates (own first): the first
+    /// template to give a role wins it.
+    fn templates(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        // templates read message text: the generic ones apply to every
+        // logger, even one that does not inherit the generic paths
+        let generic = self
+            .formats
+            .generic(self.def.kind)
+            .filter(|g| g.name != self.def.name);
+        for d in std::iter::once(self.def).chain(generic) {
+            for t in &d.templates {
+                let Some(text) = self.values(&t.on).find_map(text_of) else {
+                    continue;
+                };
+                let Some(c) = t.regex.captures(&text) else {
+                    continue;
+                };
+                for name in t.regex.capture_names().flatten() {
+                    if let Some(m) = c.name(name) {
+                        out.entry(name.to_string())
+                            .or_insert_with(|| m.as_str().to_string());
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
-fn regex(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static Regex> {
-    cell.get_or_init(|| Regex::new(pattern).ok()).as_ref()
+/// Does `def` recognise this record, read from `form`?
+pub(crate) fn matches(def: &LoggerDef, v: &View<'_>, form: Form) -> bool {
+    if !def.has_conditions() || def.form.is_some_and(|f| f != form) {
+        return false;
+    }
+    def.match_all.iter().all(|p| v.has(p))
+        && (def.match_any.is_empty() || def.match_any.iter().any(|p| v.has(p)))
+        && !def.match_none.iter().any(|p| v.has(p))
+        && def
+            .match_value
+            .iter()
+            .all(|(p, re)| v.get(p).and_then(text_of).is_some_and(|t| re.is_match(&t)))
 }
 
-/// `POST https://…` or twilio-python's `POST Request: https://…` in a message.
-fn call_in_text(s: &str) -> Option<(String, String)> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r"\b(GET|POST|PUT|PATCH|DELETE)\s+(?:Request:\s*)?(https?://[^\s\x22'<>]+)",
-    )?;
-    let c = re.captures(s)?;
-    let url = c
-        .get(2)?
-        .as_str()
-        .trim_end_matches([',', ';', ')', ']', '.']);
-    Some((c.get(1)?.as_str().to_string(), url.to_string()))
+/// The definition that reads this record: the first (by priority) whose
+/// conditions hold, else the generic application one.
+pub(crate) fn detect<'f>(formats: &'f Formats, v: &View<'_>, form: Form) -> Option<&'f LoggerDef> {
+    formats
+        .loggers
+        .iter()
+        .find(|d| matches(d, v, form))
+        .or_else(|| formats.generic(crate::formats::Kind::App))
 }
 
-/// twilio-python's `Response Status Code: 201`.
-fn status_in_text(s: &str) -> Option<u16> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = regex(&RE, r"(?i)\bResponse Status Code:\s*(\d{3})\b")?;
-    http_status(re.captures(s)?.get(1)?.as_str().parse().ok()?)
+/// The first definition of `kind` (by priority) whose conditions hold, else
+/// that kind's generic definition.
+pub(crate) fn detect_kind<'f>(
+    formats: &'f Formats,
+    v: &View<'_>,
+    kind: crate::formats::Kind,
+    form: Form,
+) -> Option<&'f LoggerDef> {
+    formats
+        .loggers
+        .iter()
+        .filter(|d| d.kind == kind)
+        .find(|d| matches(d, v, form))
+        .or_else(|| formats.generic(kind))
 }
 
-/// A Message SID in free text after a word that says it names a send.
-fn sid_in_text(s: &str) -> Option<String> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r"(?i)\b(?:sid|created|sent|queued|accepted|message)\b[^A-Za-z0-9]{0,20}((?:SM|MM)[0-9a-fA-F]{32})\b",
-    )?;
-    Some(re.captures(s)?.get(1)?.as_str().to_string())
-}
-
-/// `"sid": "SM…"` inside a JSON response body kept as a string.
-fn sid_in_body(s: &str) -> Option<String> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = regex(&RE, r#""sid"\s*:\s*"((?:SM|MM)[0-9a-fA-F]{32})""#)?;
-    Some(re.captures(s)?.get(1)?.as_str().to_string())
+/// Trim punctuation a sentence puts after a URL.
+fn clean_url(u: &str) -> String {
+    u.trim()
+        .trim_end_matches([',', ';', ')', ']', '.', '"', '\''])
+        .to_string()
 }
 
 /// `^(SM|MM)[0-9a-fA-F]{32}$`.
@@ -94,6 +169,19 @@ pub(crate) fn is_message_sid(s: &str) -> bool {
     b.len() == 34
         && (s.starts_with("SM") || s.starts_with("MM"))
         && b.iter().skip(2).all(u8::is_ascii_hexdigit)
+}
+
+/// `"sid": "SM…"` inside a JSON response body kept as a string.
+fn sid_in_body(s: &str) -> Option<String> {
+    let at = s.find("\"sid\"")?;
+    let rest = s
+        .get(at + 5..)?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let sid = rest.get(..34)?;
+    (is_message_sid(sid) && rest.get(34..35) == Some("\"")).then(|| sid.to_string())
 }
 
 fn http_status(n: f64) -> Option<u16> {
@@ -115,8 +203,41 @@ fn http_method(s: &str) -> Option<String> {
     .then_some(up)
 }
 
-/// A time value of any encoding the loggers use.
-pub(crate) fn stamp_of(v: &Value) -> Option<Stamp> {
+/// A time value of any encoding the loggers use; numbers in `unit` when the
+/// definition says (else by magnitude).
+pub(crate) fn stamp_of(v: &Value, unit: Option<crate::formats::schema::Unit>) -> Option<Stamp> {
+    if let (Some(u), Some(n)) = (unit, number_of(v)) {
+        if !matches!(v, Value::String(s) if s.contains(['-', ':'])) {
+            let nanos = n * u.nanos() as f64;
+            if (0.0..9.2e18).contains(&nanos) {
+                // through the decimal text: f64 arithmetic would lose the
+                // last digits of a µs or ns epoch
+                let text = match v {
+                    Value::Number(x) => x.to_string(),
+                    Value::String(s) => s.trim().to_string(),
+                    _ => String::new(),
+                };
+                let nanos = decimal_nanos(&text, u.nanos()).unwrap_or(nanos as i64);
+                // as fine as the digits written: the unit's own digits plus
+                // the fraction's (a float of seconds means µs at the most)
+                let frac = text.split_once('.').map_or(0, |(_, f)| f.len());
+                let unit_digits = match u.nanos() {
+                    1_000_000_000 => 0,
+                    1_000_000 => 3,
+                    1_000 => 6,
+                    _ => 9,
+                };
+                let prec = match unit_digits + frac {
+                    0 => Precision::Seconds,
+                    1..=3 => Precision::Millis,
+                    4..=6 => Precision::Micros,
+                    _ if matches!(v, Value::Number(_)) && unit_digits == 0 => Precision::Micros,
+                    _ => Precision::Nanos,
+                };
+                return Some(Stamp::new(nanos, prec, Some(0)));
+            }
+        }
+    }
     match v {
         Value::String(s) => {
             let s = s.trim();
@@ -151,127 +272,132 @@ pub(crate) fn stamp_of(v: &Value) -> Option<Stamp> {
     }
 }
 
-fn find_time(l: &Lookup<'_, '_>) -> Option<Stamp> {
-    l.values("time", k::TIME)
-        .filter_map(stamp_of)
-        // OTLP writes `timeUnixNano: "0"` when unknown.
-        .find(|s| s.nanos != 0)
+/// `1795183928.236123` in units of `unit_nanos`, exactly.
+fn decimal_nanos(text: &str, unit_nanos: i64) -> Option<i64> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || int.len() > 19 {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut nanos = int.parse::<i64>().ok()?.checked_mul(unit_nanos)?;
+    let mut scale = unit_nanos;
+    for d in frac.bytes() {
+        scale /= 10;
+        if scale == 0 {
+            break;
+        }
+        nanos = nanos.checked_add(i64::from(d - b'0') * scale)?;
+    }
+    Some(nanos)
 }
 
-/// Duration rule, in ms:
-/// * `*_ms` keys: the number is milliseconds (a string with units, e.g.
-///   from a site key map, is parsed);
-/// * ECS `event.duration`: nanoseconds;
-/// * `duration`/`elapsed`/`latency`/`took`/`responseTime` as a string with
-///   units (`850ms`, `10.2s`, `1m2s`) is parsed; a bare numeric string
-///   counts as a number;
-/// * as a number: zap (and Caddy) write seconds (float); Python styles write
-///   seconds when the number has a fraction; slog and logrus write Go's
-///   `time.Duration` as integer nanoseconds; everything else (pino
-///   `responseTime`, winston, bunyan) is milliseconds.
-fn duration_of(l: &Lookup<'_, '_>, style: &str) -> Option<f64> {
-    if let Some(ms) = l.values("duration_ms", k::DURATION_MS).find_map(|v| {
-        number_of(v).or_else(|| {
-            let ns = time::parse_duration(v.as_str()?).ok()?;
-            Some(ns as f64 / 1e6)
+fn find_time(l: &Lookup<'_, '_>) -> Option<Stamp> {
+    l.values("time")
+        .filter_map(|v| stamp_of(v, l.def.time_unit))
+        // OTLP writes `timeUnixNano: "0"` when unknown.
+        .find(|s| s.nanos != 0)
+        .or_else(|| {
+            l.captured
+                .get("time")
+                .and_then(|t| stamp_of(&Value::String(t.clone()), None))
         })
-    }) {
-        return Some(ms);
+}
+
+/// A duration value in ms: a string with units (`850ms`, `10.2s`, `1m2s`,
+/// `0.5s`) is parsed; a number (or numeric string) is in `unit`.
+fn duration_ms(v: &Value, unit: crate::formats::schema::Unit) -> Option<f64> {
+    if let Value::String(s) = v {
+        let s = s.trim();
+        if s.bytes().any(|b| b.is_ascii_alphabetic()) {
+            return time::parse_duration(s).ok().map(|ns| ns as f64 / 1e6);
+        }
     }
-    if let Some(ns) = k::DURATION_NS
-        .iter()
-        .find_map(|p| l.view.get(p).and_then(number_of))
-    {
-        return Some(ns / 1e6);
-    }
-    for v in k::DURATION_ANY.iter().filter_map(|p| l.view.get(p)) {
-        if let Value::String(s) = v {
-            let s = s.trim();
-            if s.bytes().any(|b| b.is_ascii_alphabetic()) {
-                if let Ok(ns) = time::parse_duration(s) {
-                    return Some(ns as f64 / 1e6);
-                }
-                continue;
+    number_of(v).map(|n| unit.to_ms(n))
+}
+
+/// Duration in ms: the `duration_ms`, `duration_ns` and `duration_s` roles in
+/// their units, then `duration` in the definition's unit.
+pub(crate) fn duration_of(l: &Lookup<'_, '_>) -> Option<f64> {
+    use crate::formats::schema::Unit;
+    for (role, unit) in [
+        ("duration_ms", Unit::Ms),
+        ("duration_ns", Unit::Ns),
+        ("duration_s", Unit::S),
+        ("duration", l.def.duration_unit),
+    ] {
+        if let Some(ms) = l.values(role).find_map(|v| duration_ms(v, unit)) {
+            return Some(ms);
+        }
+        if let Some(t) = l.captured.get(role) {
+            if let Some(ms) = duration_ms(&Value::String(t.clone()), unit) {
+                return Some(ms);
             }
         }
-        let Some(n) = number_of(v) else { continue };
-        let has_fraction = n.fract() != 0.0;
-        let ms = match style {
-            "zap" if n < 1e5 => n * 1e3,
-            "python-json-logger" | "structlog" if has_fraction && n < 1e5 => n * 1e3,
-            "slog" | "logrus" if !has_fraction => n / 1e6,
-            _ => n,
-        };
-        return Some(ms);
     }
     None
 }
 
-/// `error`: a string kept whole; an object as `type: message`; Python's
-/// `exc_info` traceback by its last line; a Java `stack_trace` by its first.
+/// `error`: a string kept whole; an object as `type: message`; a
+/// `stack_trace`-like text (the `error_type` role's paths when they hold
+/// several lines) by its telling line.
 fn error_of(l: &Lookup<'_, '_>) -> Option<String> {
-    if let Some(e) = l.mapped("error").find_map(text_of) {
-        return Some(e);
-    }
-    for base in k::ERROR_BASE {
+    let typed = |msg: String| match l.text("error_type") {
+        Some(t) if !msg.starts_with(&t) && !t.contains('\n') => format!("{t}: {msg}"),
+        _ => msg,
+    };
+    for base in l.paths("error") {
         match l.view.get(base) {
-            Some(Value::String(s)) if !s.trim().is_empty() => return Some(s.clone()),
-            Some(Value::Bool(_)) | Some(Value::Number(_)) => continue,
-            _ => {}
+            Some(Value::String(s)) if !s.trim().is_empty() => return Some(typed(trace_line(s))),
+            Some(Value::Object(_)) => {}
+            _ => continue,
         }
         let part = |names: &[&str]| {
             names
                 .iter()
                 .find_map(|n| l.view.text(&[&format!("{base}.{n}")]))
         };
-        match (part(k::ERROR_TYPE_PART), part(k::ERROR_MESSAGE_PART)) {
+        let ty = part(&["type", "Type", "name", "kind", "class"]);
+        let msg = part(&["message", "Message", "msg"]);
+        match (ty, msg) {
             (Some(t), Some(m)) => return Some(format!("{t}: {m}")),
             (Some(t), None) => return Some(t),
             (None, Some(m)) => return Some(m),
             (None, None) => {}
         }
     }
-    if let Some(tb) = l.view.text(&["exc_info", "exc_text"]) {
-        if let Some(last) = tb.lines().rev().find(|x| !x.trim().is_empty()) {
-            return Some(last.trim().to_string());
-        }
-    }
-    if let Some(st) = l.view.text(&["stack_trace", "error.stack_trace"]) {
-        if let Some(first) = st.lines().find(|x| !x.trim().is_empty()) {
-            return Some(first.trim().to_string());
-        }
-    }
-    None
+    l.captured.get("error").cloned()
 }
 
-fn code_path_of(l: &Lookup<'_, '_>, style: &str) -> CodePath {
-    let mut logger = l.text("logger", k::LOGGER);
-    if logger.is_none()
-        && matches!(
-            style,
-            "python-json-logger" | "bunyan" | "pino" | "logstash-logback"
-        )
-    {
-        logger = l.view.text(&["name"]);
+/// The line of a multi-line error that names it: Python's traceback ends
+/// with it, Java's stack trace starts with it.
+fn trace_line(s: &str) -> String {
+    if !s.contains('\n') {
+        return s.to_string();
     }
-    let function = l.text("function", k::FUNCTION);
+    let mut lines = s.lines().map(str::trim).filter(|x| !x.is_empty());
+    if s.trim_start().starts_with("Traceback") {
+        lines.next_back().unwrap_or_default().to_string()
+    } else {
+        lines.next().unwrap_or_default().to_string()
+    }
+}
+
+fn code_path_of(l: &Lookup<'_, '_>) -> CodePath {
+    let logger = l.text("logger");
+    let function = l.text("function");
     let caller = l
-        .mapped("caller")
-        .find_map(text_of)
+        .values("caller")
+        .find_map(|v| v.as_str().map(str::to_string))
         .or_else(|| {
-            k::CALLER
-                .iter()
-                .find_map(|p| l.view.get(p).and_then(Value::as_str).map(str::to_string))
-        })
-        .or_else(|| {
-            // a pair with both parts first, then a file alone
-            let file = |f: &str| l.view.get(f).and_then(Value::as_str).map(str::to_string);
-            k::FILE_LINE
-                .iter()
-                .find_map(|(f, n)| {
-                    Some(format!("{}:{}", file(f)?, l.view.get(n).and_then(text_of)?))
-                })
-                .or_else(|| k::FILE_LINE.iter().find_map(|(f, _)| file(f)))
+            let file = l
+                .values("file")
+                .find_map(|v| v.as_str().map(str::to_string))?;
+            Some(match l.text("line") {
+                Some(n) => format!("{file}:{n}"),
+                None => file,
+            })
         });
     CodePath {
         logger,
@@ -281,26 +407,14 @@ fn code_path_of(l: &Lookup<'_, '_>, style: &str) -> CodePath {
 }
 
 fn ids_of(l: &Lookup<'_, '_>) -> Ids {
-    let v = l.view;
     let mut ids = Ids {
-        request_id: l
-            .text("request_id", k::REQUEST_ID)
-            .or_else(|| v.leaf_text(k::REQUEST_ID_LEAF)),
-        trace_id: l
-            .text("trace_id", k::TRACE_ID)
-            .or_else(|| v.leaf_text(k::TRACE_ID_LEAF)),
-        span_id: l
-            .text("span_id", k::SPAN_ID)
-            .or_else(|| v.leaf_text(k::SPAN_ID_LEAF)),
-        job_id: l
-            .text("job_id", k::JOB_ID)
-            .or_else(|| v.leaf_text(k::JOB_ID_LEAF)),
-        twilio_request_id: v
-            .text(k::TWILIO_REQUEST_ID)
-            .or_else(|| v.leaf_text(k::TWILIO_REQUEST_ID_LEAF))
-            .filter(|s| s.starts_with("RQ")),
+        request_id: l.text("request_id"),
+        trace_id: l.text("trace_id"),
+        span_id: l.text("span_id"),
+        job_id: l.text("job_id"),
+        twilio_request_id: l.text("twilio_request_id").filter(|s| s.starts_with("RQ")),
     };
-    if let Some(tp) = v.leaf_text(k::TRACEPARENT_LEAF) {
+    if let Some(tp) = l.text("traceparent") {
         // `00-<trace-id 32 hex>-<parent-id 16 hex>-<flags>`
         let mut parts = tp.split('-');
         let (_, trace, span) = (parts.next(), parts.next(), parts.next());
@@ -314,59 +428,42 @@ fn ids_of(l: &Lookup<'_, '_>) -> Ids {
     ids
 }
 
-/// True when the record carries Twilio webhook parameters anywhere.
-fn is_webhook(v: &View<'_>, message: Option<&str>) -> bool {
+/// True when the record carries Twilio webhook parameters anywhere: a key
+/// named exactly as a `webhook` path's last part (case matters:
+/// `MessageSid` is a webhook's, `message_sid` a send's), or a form text
+/// holding `MessageStatus=`/`SmsSid=`.
+fn is_webhook(l: &Lookup<'_, '_>, message: Option<&str>) -> bool {
     let mentions = |s: &str| s.contains("MessageStatus=") || s.contains("SmsSid=");
     if message.is_some_and(mentions) {
         return true;
     }
-    v.entries().iter().any(|(path, val)| {
+    if l.captured.contains_key("webhook") {
+        return true;
+    }
+    let keys: Vec<&str> = l.paths("webhook").collect();
+    l.view.entries().iter().any(|(path, val)| {
         let last = path.rsplit('.').next().unwrap_or(path);
-        k::WEBHOOK_KEYS.contains(&last) || val.as_str().is_some_and(mentions)
+        keys.contains(&last) || val.as_str().is_some_and(mentions)
     })
 }
 
-fn sid_of(l: &Lookup<'_, '_>, message: Option<&str>) -> Option<String> {
+fn sid_of(l: &Lookup<'_, '_>) -> Option<String> {
     if let Some(s) = l
-        .values("sid", k::SID)
+        .values("sid")
         .filter_map(Value::as_str)
         .map(str::trim)
         .find(|s| is_message_sid(s))
     {
         return Some(s.to_string());
     }
-    if let Some(s) = k::RESPONSE_BODY
-        .iter()
-        .filter_map(|p| l.view.get(p).and_then(Value::as_str))
+    if let Some(s) = l
+        .values("response_body")
+        .filter_map(Value::as_str)
         .find_map(sid_in_body)
     {
         return Some(s);
     }
-    message.and_then(sid_in_text)
-}
-
-/// Undo `application/x-www-form-urlencoded` escaping (`+`, `%HH`); bad
-/// escapes are kept as written, invalid UTF-8 is replaced.
-fn form_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        let hex = |j: usize| b.get(j).and_then(|h| (*h as char).to_digit(16));
-        match c {
-            b'+' => out.push(b' '),
-            b'%' => match (hex(i + 1), hex(i + 2)) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(c),
-            },
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    l.captured.get("sid").filter(|s| is_message_sid(s)).cloned()
 }
 
 /// A form-encoded Twilio request body (`To=%2B1415…&From=…&Body=…`) as its
@@ -376,89 +473,75 @@ fn form_params(s: &str) -> Option<Vec<(String, String)>> {
     if s.contains(char::is_whitespace) || !(s.starts_with("To=") || s.contains("&To=")) {
         return None;
     }
-    Some(
-        s.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (form_decode(k), form_decode(v)))
-            .collect(),
-    )
+    Some(crate::extract::form_pairs(s))
 }
 
 /// The parameters of a form-encoded request body logged as a string.
 fn logged_form(l: &Lookup<'_, '_>) -> Option<Vec<(String, String)>> {
-    k::FORM_BODY
-        .iter()
-        .filter_map(|p| l.view.get(p).and_then(Value::as_str))
+    l.values("form")
+        .filter_map(Value::as_str)
         .find_map(form_params)
+        .or_else(|| l.captured.get("form").and_then(|s| form_params(s)))
 }
 
 /// The sent text: a string that is neither a JSON response body nor a
 /// form-encoded request body.
 fn body_of(l: &Lookup<'_, '_>) -> Option<String> {
-    l.values("body", k::BODY)
+    l.values("body")
         .filter_map(Value::as_str)
         .find(|s| {
             let t = s.trim_start();
             !t.is_empty() && !t.starts_with('{') && !t.starts_with('[') && form_params(t).is_none()
         })
         .map(str::to_string)
+        .or_else(|| l.captured.get("body").cloned())
 }
 
-/// Build the record. `style` may be forced (OTLP envelopes).
-pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>) -> AppRecord {
-    let v = l.view;
-    let style = forced_style.unwrap_or_else(|| k::style(v));
-    let mut message = l.text("message", k::MESSAGE);
-    if message.is_none() && style == "otel" {
-        message = v.text(&["Body", "body"]);
-    }
-    let level = l.text("level", k::LEVEL);
-    let webhook = is_webhook(v, message.as_deref());
+/// Build the record.
+pub(crate) fn app_record(l: &Lookup<'_, '_>) -> AppRecord {
+    let message = l.text("message");
+    let webhook = is_webhook(l, message.as_deref());
 
-    let mut method = l.values("method", k::METHOD).find_map(|x| {
-        let s = x.as_str()?;
-        http_method(s)
-    });
+    let mut method = l
+        .values("method")
+        .filter_map(Value::as_str)
+        .find_map(http_method);
     let mut url = l
-        .values("url", k::URL)
+        .values("url")
         .filter_map(Value::as_str)
         .find(|s| !s.trim().is_empty())
         .map(str::to_string);
     // A call spelled out in the message (`POST https://api.twilio.com/…`)
     // names the outgoing request; a relative `url`/`uri` key beside it is the
     // inbound route being handled, so the message wins over it.
-    if let Some((m, u)) = message.as_deref().and_then(call_in_text) {
+    if let Some(u) = l.captured.get("url").filter(|u| is_absolute(u)) {
         if !url.as_deref().is_some_and(is_absolute) {
-            url = Some(u);
-            method = Some(m);
+            url = Some(clean_url(u));
+            if let Some(m) = l.captured.get("method").and_then(|m| http_method(m)) {
+                method = Some(m);
+            }
         }
     }
-    let status = l
-        .values("status", k::STATUS)
-        .find_map(|x| number_of(x).and_then(http_status))
-        .or_else(|| message.as_deref().and_then(status_in_text));
-    let sid = if webhook {
-        None
-    } else {
-        sid_of(l, message.as_deref())
-    };
-    let idempotency_token = v
-        .text(&[
-            "I-Twilio-Idempotency-Token",
-            "i-twilio-idempotency-token",
-            "idempotency_token",
-        ])
-        .or_else(|| v.leaf_text(k::IDEMPOTENCY_LEAF));
-
-    let mut host = l.text("host", k::HOST);
-    if host.is_none() {
-        host = v.text(&["resource.host.name"]);
+    if method.is_none() {
+        method = l.captured.get("method").and_then(|m| http_method(m));
     }
+    let status = l
+        .values("status")
+        .find_map(|x| number_of(x).and_then(http_status))
+        .or_else(|| {
+            l.captured
+                .get("status")
+                .and_then(|s| s.trim().parse::<f64>().ok())
+                .and_then(http_status)
+        });
+    let sid = if webhook { None } else { sid_of(l) };
+    let idempotency_token = l.text("idempotency_token");
+    let host = l.text("host");
 
-    let mut to = l.text("to", k::TO);
-    let mut from = l.text("from", k::FROM);
+    let mut to = l.text("to");
+    let mut from = l.text("from");
     let mut body = body_of(l);
-    if style == "otel" && body == message {
+    if body.is_some() && body == message {
         // OTel's `Body` is the log message, not the text of an SMS
         body = None;
     }
@@ -478,10 +561,10 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>)
 
     AppRecord {
         time: find_time(l),
-        level,
-        code_path: code_path_of(l, style),
+        level: l.text("level"),
+        code_path: code_path_of(l),
         host,
-        pid: l.text("pid", k::PID),
+        pid: l.text("pid"),
         ids: ids_of(l),
         method,
         url,
@@ -490,14 +573,16 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>, forced_style: Option<&'static str>)
         to,
         from,
         body,
-        duration_ms: duration_of(l, style),
+        duration_ms: duration_of(l),
         error: error_of(l),
-        user_agent: l
-            .text("user_agent", k::USER_AGENT)
-            .or_else(|| v.leaf_text(&["useragent"])),
+        user_agent: l.text("user_agent"),
         webhook,
         idempotency_token,
         message,
-        style,
+        style: l.def.name.clone(),
+        thread: l.text("thread"),
+        inbound_method: l.text("inbound_method").and_then(|m| http_method(&m)),
+        inbound_path: l.text("inbound_path"),
+        client_addr: l.text("client_addr"),
     }
 }

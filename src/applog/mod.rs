@@ -23,22 +23,25 @@
 //! gives one record per log record; a Docker `json-file` line whose `log`
 //! string is itself a JSON object is unwrapped.
 
-mod access;
-mod app;
-mod keys;
-mod view;
+pub(crate) mod access;
+pub(crate) mod app;
+pub(crate) mod view;
 
 #[cfg(test)]
 mod tests;
 
 use serde_json::{Map, Value};
 
-use crate::record::{AccessLine, AppRecord, JsonKeyMap};
+use crate::formats::schema::Form;
+use crate::formats::{Formats, Kind};
+use crate::model::Stamp;
+use crate::record::{AccessLine, AppRecord};
 use app::Lookup;
 use view::View;
 
-/// What one JSON log record is.
+/// What one structured log record is (short-lived: one per line read).
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum JsonLine {
     /// An application log record.
     App(AppRecord),
@@ -92,7 +95,7 @@ pub fn looks_like_json(line: &[u8]) -> bool {
 /// site's key names from grammar files, tried before the built-ins.
 /// Returns one item per log record in the line (an OTLP `resourceLogs`
 /// envelope line may hold several; a normal line gives exactly one).
-pub fn parse_json_line(line: &[u8], maps: &[JsonKeyMap]) -> Result<Vec<JsonLine>, JsonLineError> {
+pub fn parse_json_line(line: &[u8], formats: &Formats) -> Result<Vec<JsonLine>, JsonLineError> {
     let decoded = String::from_utf8_lossy(line);
     let text = decoded.trim_end();
     let lead = text.len() - text.trim_start().len();
@@ -117,48 +120,68 @@ pub fn parse_json_line(line: &[u8], maps: &[JsonKeyMap]) -> Result<Vec<JsonLine>
         offset: Some(lead + start + error_offset(body, &e)),
         message: e.to_string(),
     })?;
-    let Value::Object(mut root) = value else {
+    let Value::Object(root) = value else {
         return Err(JsonLineError {
             offset: None,
             message: "not a JSON object".to_string(),
         });
     };
-    let prefix_time = prefix_stamp(prefix);
+    Ok(records_of(root, formats, prefix_stamp(prefix), Form::Json))
+}
 
-    if let Some(inner) = docker_inner(&root) {
-        root = inner;
-    }
-
+/// The records of one structured object (a JSON line, a logfmt line, a text
+/// line's captures): one, or one per log record of an OTLP envelope.
+/// `fallback_time` is used where a record has no time of its own.
+pub fn records_of(
+    mut root: Map<String, Value>,
+    formats: &Formats,
+    fallback_time: Option<Stamp>,
+    form: Form,
+) -> Vec<JsonLine> {
+    kv_lists_to_maps(&mut root, 0);
     if let Some(records) = otlp_records(&root) {
-        return Ok(records
+        let otel = formats.logger("otel");
+        return records
             .iter()
-            .map(|r| {
+            .filter_map(|r| {
                 let v = View::new(r);
-                let l = Lookup { view: &v, maps };
-                let mut rec = app::app_record(&l, Some("otel"));
-                if rec.time.is_none() {
-                    rec.time = prefix_time;
-                }
-                JsonLine::App(rec)
+                let def = otel.or_else(|| app::detect(formats, &v, form))?;
+                Some(record_with(&v, def, formats, fallback_time))
             })
-            .collect());
+            .collect();
     }
-
     hoist_otel_maps(&mut root);
     let v = View::new(&root);
-    if let Some(kind) = access::kind(&v) {
-        let mut a = access::access_line(&v, kind);
-        if a.time.is_none() {
-            a.time = prefix_time;
+    match app::detect(formats, &v, form) {
+        Some(def) => vec![record_with(&v, def, formats, fallback_time)],
+        None => Vec::new(),
+    }
+}
+
+/// Map a view with a given definition.
+pub(crate) fn record_with(
+    v: &View<'_>,
+    def: &crate::formats::LoggerDef,
+    formats: &Formats,
+    fallback_time: Option<Stamp>,
+) -> JsonLine {
+    let l = Lookup::new(v, def, formats);
+    match def.kind {
+        Kind::Access => {
+            let mut a = access::access_line(&l);
+            if a.time.is_none() {
+                a.time = fallback_time;
+            }
+            JsonLine::Access(a)
         }
-        return Ok(vec![JsonLine::Access(a)]);
+        Kind::App => {
+            let mut rec = app::app_record(&l);
+            if rec.time.is_none() {
+                rec.time = fallback_time;
+            }
+            JsonLine::App(rec)
+        }
     }
-    let l = Lookup { view: &v, maps };
-    let mut rec = app::app_record(&l, None);
-    if rec.time.is_none() {
-        rec.time = prefix_time;
-    }
-    Ok(vec![JsonLine::App(rec)])
 }
 
 /// serde_json reports line and column (1-based, counted in bytes); turn
@@ -175,7 +198,7 @@ fn error_offset(text: &str, e: &serde_json::Error) -> usize {
 
 /// A timestamp at the start of a prefix: an ISO/RFC 3339 token (or date and
 /// time as two tokens), or a bracketed CLF time.
-fn prefix_stamp(prefix: &str) -> Option<crate::model::Stamp> {
+fn prefix_stamp(prefix: &str) -> Option<Stamp> {
     let mut toks = prefix.split_whitespace();
     let first = toks.next()?;
     let two = toks.next().map(|second| format!("{first} {second}"));
@@ -189,27 +212,6 @@ fn prefix_stamp(prefix: &str) -> Option<crate::model::Stamp> {
         }
     }
     crate::time::parse_iso8601(&clean(first))
-}
-
-/// Docker's `json-file` driver: `{"log":"{…}\n","stream":"stdout","time":…}`.
-/// The inner object is used, with the outer `time` when it has no time.
-fn docker_inner(root: &Map<String, Value>) -> Option<Map<String, Value>> {
-    if root.len() > 4 || !root.contains_key("stream") {
-        return None;
-    }
-    let inner = root.get("log")?.as_str()?.trim();
-    if !inner.starts_with('{') {
-        return None;
-    }
-    let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(inner) else {
-        return None;
-    };
-    if let Some(t) = root.get("time") {
-        if !keys::TIME.iter().any(|k| obj.contains_key(*k)) {
-            obj.insert("time".to_string(), t.clone());
-        }
-    }
-    Some(obj)
 }
 
 /// A record in the OpenTelemetry log data model written as plain JSON
@@ -238,6 +240,51 @@ fn hoist_otel_maps(root: &mut Map<String, Value>) {
             root.entry(k).or_insert(v);
         }
     }
+}
+
+/// Lists of `{key, value}` pairs (OTLP attributes, Go's stdoutlog
+/// `{Key, Value:{Type, Value}}`) become maps, so that `attributes.url.full`
+/// is a path like any other.
+fn kv_lists_to_maps(m: &mut Map<String, Value>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    for (_, v) in m.iter_mut() {
+        match v {
+            Value::Object(inner) => kv_lists_to_maps(inner, depth + 1),
+            Value::Array(items) if !items.is_empty() && items.iter().all(is_kv) => {
+                let mut out = Map::new();
+                for it in items.iter() {
+                    let key = it
+                        .get("key")
+                        .or_else(|| it.get("Key"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let val = it
+                        .get("value")
+                        .or_else(|| it.get("Value"))
+                        .unwrap_or(&Value::Null);
+                    let val = match val.as_object() {
+                        Some(o) if o.contains_key("Type") && o.contains_key("Value") => {
+                            o.get("Value").cloned().unwrap_or(Value::Null)
+                        }
+                        _ => any_value(val),
+                    };
+                    out.entry(key.to_string()).or_insert(val);
+                }
+                *v = Value::Object(out);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_kv(v: &Value) -> bool {
+    v.as_object().is_some_and(|o| {
+        o.len() == 2
+            && (o.contains_key("key") && o.contains_key("value")
+                || o.contains_key("Key") && o.contains_key("Value"))
+    })
 }
 
 /// An OTLP `AnyValue` as plain JSON.

@@ -3,6 +3,23 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::*;
+use crate::formats::{Defs, Formats, SitePaths};
+
+fn builtin() -> &'static Formats {
+    static F: std::sync::OnceLock<Formats> = std::sync::OnceLock::new();
+    F.get_or_init(Formats::builtin)
+}
+
+fn site(keys: BTreeMap<String, Vec<String>>) -> Formats {
+    Formats::new(vec![Defs {
+        paths: vec![SitePaths {
+            logger: "*".into(),
+            fields: keys,
+            origin: "site.toml".into(),
+        }],
+        ..Defs::default()
+    }])
+}
 use crate::model::{Precision, Stamp, TimeAnchor};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/applog/");
@@ -24,7 +41,7 @@ fn line(name: &str, n: usize) -> Vec<u8> {
 }
 
 fn app(l: &[u8]) -> AppRecord {
-    let mut v = parse_json_line(l, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut v = parse_json_line(l, builtin()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v.len(), 1);
     match v.remove(0) {
         JsonLine::App(a) => a,
@@ -33,7 +50,7 @@ fn app(l: &[u8]) -> AppRecord {
 }
 
 fn acc(l: &[u8]) -> AccessLine {
-    let mut v = parse_json_line(l, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut v = parse_json_line(l, builtin()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v.len(), 1);
     match v.remove(0) {
         JsonLine::Access(a) => a,
@@ -95,13 +112,17 @@ fn humanlog_pino() {
     assert_eq!(a.host, s("my-service"));
     assert_eq!(a.pid, s("843"));
     assert_eq!(a.ids.request_id, s("3006516524087886121"));
-    assert_eq!(a.method, s("PUT"));
-    assert_eq!(a.url, s("/api/users"));
-    assert_eq!(a.user_agent, s("Mozilla/5.0"));
+    // pino's `req` serializer describes the inbound request, not a call
+    assert_eq!(a.method, None);
+    assert_eq!(a.inbound_method, s("PUT"));
+    assert_eq!(a.inbound_path, s("/api/users"));
+    // the inbound client's User-Agent is no User-Agent of a Twilio call
+    assert_eq!(a.user_agent, None);
     assert_eq!(a.code_path.logger, s("my-app"));
     let b = app(&line("humanlog_sample-pino.log", 2));
-    assert_eq!(b.status, Some(403));
-    assert_eq!(b.duration_ms, Some(918.0));
+    // `res.statusCode` is the app's own answer to the inbound request
+    assert_eq!(b.status, None);
+    assert_eq!(b.duration_ms, None);
 }
 
 #[test]
@@ -237,10 +258,10 @@ fn lnav_otel_envelope_gives_one_record_per_log_record() {
     let all = lines("lnav_logfile_otel_collector.jsonl");
     let counts: Vec<usize> = all
         .iter()
-        .map(|l| parse_json_line(l, &[]).unwrap().len())
+        .map(|l| parse_json_line(l, builtin()).unwrap().len())
         .collect();
     assert_eq!(counts, vec![3, 2, 3, 1, 1, 1]);
-    let recs = parse_json_line(&all[0], &[]).unwrap();
+    let recs = parse_json_line(&all[0], builtin()).unwrap();
     let JsonLine::App(a) = &recs[0] else {
         panic!("app")
     };
@@ -253,7 +274,7 @@ fn lnav_otel_envelope_gives_one_record_per_log_record() {
     assert_eq!(a.ids.span_id, s("051581bf3cb55c13"));
     assert_eq!(a.host, s("prod-01"));
     assert_eq!(a.code_path.logger, s("com.example.payment"));
-    let JsonLine::App(last) = &parse_json_line(&all[4], &[]).unwrap()[0] else {
+    let JsonLine::App(last) = &parse_json_line(&all[4], builtin()).unwrap()[0] else {
         panic!("app")
     };
     assert_eq!(last.level, None);
@@ -272,7 +293,7 @@ fn lnav_caddy_prefixed() {
     assert_eq!(a.time.unwrap().nanos / 1000, 1_761_019_822_315_275);
     let access: Vec<AccessLine> = all
         .iter()
-        .filter_map(|l| match parse_json_line(l, &[]).unwrap().remove(0) {
+        .filter_map(|l| match parse_json_line(l, builtin()).unwrap().remove(0) {
             JsonLine::Access(x) => Some(x),
             JsonLine::App(_) => None,
         })
@@ -300,7 +321,7 @@ fn lnav_invalid_lines_error_and_neighbours_parse() {
         ("lnav_logfile_json_invalid.json", 5),
     ] {
         for (i, l) in lines(file).iter().enumerate() {
-            let r = parse_json_line(l, &[]);
+            let r = parse_json_line(l, builtin());
             if i + 1 == bad {
                 let e = r.unwrap_err();
                 assert!(e.offset.is_some(), "{file}:{}", i + 1);
@@ -316,7 +337,7 @@ fn lnav_invalid_lines_error_and_neighbours_parse() {
     assert_eq!(rfc(a.time), "2013-09-06T20:00:49.124817Z");
     // the cut-off record of invalid_json2 ends after `"msg":`
     let l = line("lnav_logfile_invalid_json2.json", 3);
-    let e = parse_json_line(&l, &[]).unwrap_err();
+    let e = parse_json_line(&l, builtin()).unwrap_err();
     // serde_json points at the last byte it read before running out
     assert_eq!(e.offset, Some(l.len() - 1));
     assert!(e.message.contains("EOF"), "{}", e.message);
@@ -325,7 +346,7 @@ fn lnav_invalid_lines_error_and_neighbours_parse() {
 #[test]
 fn lnav_generic_json() {
     let all = lines("lnav_logfile_json.json");
-    assert!(all.iter().all(|l| parse_json_line(l, &[]).is_ok()));
+    assert!(all.iter().all(|l| parse_json_line(l, builtin()).is_ok()));
     let first = app(&all[0]);
     assert_eq!(first.code_path.logger, s("com.example.foo.bar.bazzer"));
     assert_eq!(first.level, s("TRACE"));
@@ -356,17 +377,20 @@ fn angle_grinder_and_hl_files() {
 
     for l in lines("hl_pretty_json.log") {
         assert!(!looks_like_json(&l));
-        assert!(parse_json_line(&l, &[]).is_err());
+        assert!(parse_json_line(&l, builtin()).is_err());
     }
     let m = lines("hl_multiline_json.log");
-    assert!(parse_json_line(&m[0], &[]).unwrap_err().offset.is_some());
+    assert!(parse_json_line(&m[0], builtin())
+        .unwrap_err()
+        .offset
+        .is_some());
     assert_eq!(
-        parse_json_line(&m[1], &[]).unwrap_err().message,
+        parse_json_line(&m[1], builtin()).unwrap_err().message,
         "not a JSON object"
     );
     let mixed = lines("hl_mixed_valid_invalid.log");
     assert_eq!(app(&mixed[0]).message, s("valid"));
-    assert!(parse_json_line(&mixed[1], &[]).is_err());
+    assert!(parse_json_line(&mixed[1], builtin()).is_err());
     assert!(!looks_like_json(&mixed[1]));
     assert_eq!(app(&mixed[2]).message, s("valid again"));
 }
@@ -609,10 +633,7 @@ fn site_key_maps_come_first() {
     keys.insert("request_id".to_string(), vec!["ctx.rid".to_string()]);
     keys.insert("time".to_string(), vec!["when".to_string()]);
     keys.insert("sid".to_string(), vec!["twilio_result.id".to_string()]);
-    let maps = [JsonKeyMap {
-        name: "acme".to_string(),
-        keys,
-    }];
+    let maps = site(keys);
     let l = format!(
         r#"{{"when":"2026-11-20T14:00:00Z","time":"2020-01-01T00:00:00Z","ctx":{{"rid":"r-1"}},"request_id":"other","payload":{{"recipient_phone":"(415) 555-0134"}},"twilio_result":{{"id":"{SM}"}}}}"#
     );
@@ -681,7 +702,12 @@ fn time_encodings() {
 #[test]
 fn docker_json_file_lines_are_unwrapped() {
     let l = br#"{"log":"{\"level\":\"info\",\"msg\":\"hi\",\"caller\":\"a.go:1\"}\n","stream":"stdout","time":"2026-11-20T14:00:00.123456789Z"}"#;
-    let a = app(l);
+    let mut v = crate::catalog::Catalog::builtin()
+        .parse(crate::catalog::ParserId::Json, l)
+        .unwrap();
+    let crate::catalog::Parsed::App(a) = v.remove(0) else {
+        panic!("app")
+    };
     assert_eq!(a.message, s("hi"));
     assert_eq!(a.style, "zap");
     assert_eq!(rfc(a.time), "2026-11-20T14:00:00.123456789Z");
@@ -701,13 +727,13 @@ fn robustness() {
         b"{\"a\":1} trailing",
         b"{\"n\":1e400}",
     ] {
-        assert!(parse_json_line(bad, &[]).is_err(), "{bad:?}");
+        assert!(parse_json_line(bad, builtin()).is_err(), "{bad:?}");
     }
     // deep nesting hits serde_json's limit: an error, not a crash
     let deep = format!("{}{}", "{\"a\":".repeat(5000), "}".repeat(5000));
-    assert!(parse_json_line(deep.as_bytes(), &[]).is_err());
+    assert!(parse_json_line(deep.as_bytes(), builtin()).is_err());
     let deep_arr = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-    assert!(parse_json_line(deep_arr.as_bytes(), &[]).is_err());
+    assert!(parse_json_line(deep_arr.as_bytes(), builtin()).is_err());
     // invalid UTF-8 and CRLF
     let a = app(b"{\"msg\":\"caf\xe9\",\"level\":\"info\"}\r");
     assert_eq!(a.message, s("caf\u{fffd}"));
@@ -730,7 +756,7 @@ fn robustness() {
     assert_eq!(h.status, None);
     // the error offset counts from the start of the line, prefix included:
     // byte 14 is the `}` found where `e` of `true` was expected
-    let e = parse_json_line(b"INFO {\"a\": tru}", &[]).unwrap_err();
+    let e = parse_json_line(b"INFO {\"a\": tru}", builtin()).unwrap_err();
     assert_eq!(e.offset, Some(14));
 }
 
@@ -750,7 +776,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = looks_like_json(&bytes);
-        let _ = parse_json_line(&bytes, &[]);
+        let _ = parse_json_line(&bytes, builtin());
     }
 
     #[test]
@@ -771,7 +797,7 @@ proptest! {
             .map(|(k, v)| format!("{}:{v}", serde_json::to_string(k).unwrap()))
             .collect();
         let line = format!("{{{}}}", body.join(","));
-        prop_assert!(parse_json_line(line.as_bytes(), &[]).is_ok());
+        prop_assert!(parse_json_line(line.as_bytes(), builtin()).is_ok());
     }
 }
 
@@ -811,10 +837,7 @@ fn tracing_flattened_event() {
 fn site_map_duration_with_units() {
     let mut keys = BTreeMap::new();
     keys.insert("duration_ms".to_string(), vec!["timing.total".to_string()]);
-    let maps = [JsonKeyMap {
-        name: "acme".to_string(),
-        keys,
-    }];
+    let maps = site(keys);
     let JsonLine::App(a) = parse_json_line(br#"{"msg":"x","timing":{"total":"1m2s"}}"#, &maps)
         .unwrap()
         .remove(0)

@@ -7,13 +7,17 @@
 //! one). Duplicate keys inside one object are resolved by serde_json before
 //! we see them: the last one wins.
 //!
-//! Arrays are not descended into (their elements have no stable path); a
+//! An array of objects gives each element's keys under the array's path,
+//! the last element first (tracing's `spans`: the innermost span). A
 //! value that is an array of scalars reads as its first element (Caddy and
 //! Go `http.Header` write `"User-Agent":["…"]`).
 
 use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value};
+
+/// Elements of an array of objects given paths (the last ones).
+const MAX_ARRAY_OBJECTS: usize = 64;
 
 /// Key paths of one record, plus an index by the record's leaf key names
 /// normalised (lower case, `_`/`-`/`.` removed) for "this id anywhere".
@@ -51,8 +55,18 @@ impl<'a> View<'a> {
                 let last = k.rsplit('.').next().unwrap_or(k);
                 leaf.entry(normalise(last)).or_insert(v);
                 exact.entry(path.clone()).or_insert(v);
-                if let Value::Object(inner) = v {
-                    queue.push_back((path.clone(), inner));
+                match v {
+                    Value::Object(inner) => queue.push_back((path.clone(), inner)),
+                    // an array of objects (tracing's `spans`): each element
+                    // under the array's path, the last one first
+                    Value::Array(items) => {
+                        for item in items.iter().rev().take(MAX_ARRAY_OBJECTS) {
+                            if let Value::Object(inner) = item {
+                                queue.push_back((path.clone(), inner));
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 order.push((path, v));
             }

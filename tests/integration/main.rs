@@ -6,6 +6,7 @@ mod util;
 mod bad_input;
 mod equality;
 mod extract_cli;
+mod format_corpus;
 mod formats_cli;
 mod fuzz_regressions;
 mod hostile;
