@@ -489,6 +489,9 @@ struct Pass1Lines<'a> {
     catalog: &'a Catalog,
     ctx: LineCtx<'a>,
     cited_candidates: usize,
+    /// The time of the last dated line handed over, for records written
+    /// without one.
+    clock: Clock,
     /// A line with more than white space was seen (a file of blank lines
     /// has no format and loses nothing).
     any_content: bool,
@@ -536,7 +539,10 @@ impl Pass1Lines<'_> {
         // Lines are read strictly (a line no format reads is not parsed); a
         // candidate line that none reads is still searched as plain text,
         // since a sentence may name the call (`POST https://…/Messages.json`).
-        let parsed = self.catalog.read(parser, line, false);
+        let mut parsed = self.catalog.read(parser, line, false);
+        if let Ok(p) = &mut parsed {
+            self.clock.date(p, n);
+        }
         if want_sample {
             if let Ok(p) = &parsed {
                 if let Some(t) = time_of(p) {
@@ -555,7 +561,10 @@ impl Pass1Lines<'_> {
         let (parsed, strict_error) = match parsed {
             Ok(r) => (Ok(r), None),
             Err(e) => match self.catalog.parse_any(line, true) {
-                Some(r) => (Ok(r), Some(e)),
+                Some(mut r) => {
+                    self.clock.date(&mut r, n);
+                    (Ok(r), Some(e))
+                }
                 None => (Err(e), None),
             },
         };
@@ -571,9 +580,12 @@ impl Pass1Lines<'_> {
                 let mut unreadable = false;
                 let records_kept = records.clone();
                 for rec in records {
+                    // a line holding several records (an OTLP export) may
+                    // hold a call's request and its response: after a
+                    // request, the outcome records of the line are kept too
                     let obs = match &rec {
                         Parsed::Access(a) => ctx.access_obs(a, n, &format),
-                        Parsed::App(r) => ctx.app_obs(r, n, &format, true),
+                        Parsed::App(r) => ctx.app_obs(r, n, &format, !found),
                     };
                     match obs {
                         Some(Ok(o)) => {
@@ -737,6 +749,44 @@ fn lookalike(records: &[Parsed], line: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// Lines written without a time of their own (console output of the Twilio
+/// helper libraries, logback's clock-less patterns' neighbours, wrapped
+/// continuation lines) take the time of the last dated line read before
+/// them in the same file, when it is at most this many lines back.
+const UNDATED_REACH: u64 = 200;
+
+/// The time of the last dated line read in a file.
+#[derive(Default)]
+struct Clock {
+    last: Option<(Stamp, u64)>,
+}
+
+impl Clock {
+    /// Remember the time of dated records; date the undated ones.
+    fn date(&mut self, records: &mut [Parsed], n: u64) {
+        for r in records.iter() {
+            let t = match r {
+                Parsed::App(a) => a.time,
+                Parsed::Access(a) => a.time,
+            };
+            if let Some(t) = t {
+                self.last = Some((t, n));
+            }
+        }
+        let Some((t, at)) = self.last else { return };
+        if n < at || n - at > UNDATED_REACH {
+            return;
+        }
+        for r in records.iter_mut() {
+            if let Parsed::App(a) = r {
+                if a.time.is_none() {
+                    a.time = Some(t);
+                }
+            }
+        }
+    }
+}
+
 /// Keep a file's detected format; a format that reads only the first
 /// fields of most lines (`nginx:combined` on a custom format's lines) is
 /// said, since the fields it drops (`$request_time`, `$upstream_status`,
@@ -801,6 +851,7 @@ fn scan_file(
             quotes: cfg.keep_quotes,
         },
         cited_candidates: 0,
+        clock: Clock::default(),
         any_content: false,
     };
 
@@ -954,6 +1005,7 @@ fn scan_chunks(
                 catalog,
                 ctx: *ctx,
                 cited_candidates: 0,
+                clock: Clock::default(),
                 any_content: true,
             };
             let count = |n: u64| progress.bytes(n);
@@ -1068,6 +1120,7 @@ fn scan_ids(
         None => &input::NoNeedle,
     };
     let scan = |out: &mut Pass2, reader: &mut dyn std::io::Read, lines_before: u64| {
+        let mut clock = Clock::default();
         let local: Vec<(u64, u64)> = forced
             .iter()
             .filter(|r| r.1 > lines_before)
@@ -1089,9 +1142,10 @@ fn scan_ids(
                     return;
                 }
                 let adjacent = kind.forced;
-                let Ok(records) = catalog.parse(parser, line) else {
+                let Ok(mut records) = catalog.parse(parser, line) else {
                     return;
                 };
+                clock.date(&mut records, n);
                 for rec in records {
                     match rec {
                         Parsed::App(r) => {
@@ -1528,6 +1582,7 @@ impl LineCtx<'_> {
         };
         let status_is_twilio = r.status.is_some()
             && (url.is_some()
+                || r.twilio_call
                 || r.message.as_deref().is_some_and(twilio_words)
                 || r.code_path.logger.as_deref().is_some_and(twilio_words));
         let has_outcome = status_is_twilio || r.sid.is_some() || r.error.is_some();
@@ -1585,7 +1640,13 @@ impl LineCtx<'_> {
             file: self.label.into(),
             line: n,
             logger: r.code_path.logger.as_deref().map(share),
-            pid: r.pid.clone(),
+            // records of one call come from one thread: concurrent calls
+            // of a thread pool are kept apart by it
+            pid: match (&r.pid, &r.thread) {
+                (Some(p), Some(t)) => Some(format!("{p}/{t}")),
+                (None, Some(t)) => Some(t.clone()),
+                (p, None) => p.clone(),
+            },
         }))
     }
 }

@@ -113,6 +113,10 @@ pub struct AppRecord {
     pub inbound_path: Option<String>,
     /// Client address of that inbound request.
     pub client_addr: Option<String>,
+    /// True when a definition marks the record as a Twilio helper library's
+    /// own line about its HTTP call (a `twilio` template group or path), so
+    /// that a bare `status code: 201` counts as the call's outcome.
+    pub twilio_call: bool,
 }
 
 /// A site's own JSON key names, from a grammar file: for each of our field

@@ -132,7 +132,7 @@ pub(crate) fn access_line(l: &Lookup<'_, '_>) -> AccessLine {
     a.user_agent = present(l, "user_agent");
     a.request_body = present(l, "request_body");
     a.forwarded_for = present(l, "forwarded_for");
-    if let Some(t) = present(l, "trace_id") {
+    if let Some(t) = present(l, "trace_id").map(super::app::trace_of) {
         a.fields.entry("trace_id".into()).or_insert(t);
     }
     a

@@ -184,6 +184,29 @@ fn sid_in_body(s: &str) -> Option<String> {
     (is_message_sid(sid) && rest.get(34..35) == Some("\"")).then(|| sid.to_string())
 }
 
+/// A status written by its .NET `HttpStatusCode` name (`Created`,
+/// `ServiceUnavailable`), as twilio-csharp logs it.
+fn status_named(s: &str) -> Option<u16> {
+    Some(match s {
+        "OK" => 200,
+        "Created" => 201,
+        "Accepted" => 202,
+        "NoContent" => 204,
+        "BadRequest" => 400,
+        "Unauthorized" => 401,
+        "Forbidden" => 403,
+        "NotFound" => 404,
+        "RequestTimeout" => 408,
+        "Conflict" => 409,
+        "TooManyRequests" => 429,
+        "InternalServerError" => 500,
+        "BadGateway" => 502,
+        "ServiceUnavailable" => 503,
+        "GatewayTimeout" => 504,
+        _ => return None,
+    })
+}
+
 fn http_status(n: f64) -> Option<u16> {
     (n.fract() == 0.0 && (100.0..=599.0).contains(&n)).then_some(n as u16)
 }
@@ -409,7 +432,7 @@ fn code_path_of(l: &Lookup<'_, '_>) -> CodePath {
 fn ids_of(l: &Lookup<'_, '_>) -> Ids {
     let mut ids = Ids {
         request_id: l.text("request_id"),
-        trace_id: l.text("trace_id"),
+        trace_id: l.text("trace_id").map(trace_of),
         span_id: l.text("span_id"),
         job_id: l.text("job_id"),
         twilio_request_id: l.text("twilio_request_id").filter(|s| s.starts_with("RQ")),
@@ -426,6 +449,15 @@ fn ids_of(l: &Lookup<'_, '_>) -> Ids {
         }
     }
     ids
+}
+
+/// A trace id without the resource name Google Cloud Logging puts before
+/// it (`projects/P/traces/<id>`).
+pub(crate) fn trace_of(t: String) -> String {
+    match t.rsplit_once("/traces/") {
+        Some((_, id)) if !id.is_empty() => id.to_string(),
+        _ => t,
+    }
 }
 
 /// True when the record carries Twilio webhook parameters anywhere: a key
@@ -514,8 +546,8 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>) -> AppRecord {
     // A call spelled out in the message (`POST https://api.twilio.com/…`)
     // names the outgoing request; a relative `url`/`uri` key beside it is the
     // inbound route being handled, so the message wins over it.
-    if let Some(u) = l.captured.get("url").filter(|u| is_absolute(u)) {
-        if !url.as_deref().is_some_and(is_absolute) {
+    if let Some(u) = l.captured.get("url") {
+        if url.is_none() || (is_absolute(u) && !url.as_deref().is_some_and(is_absolute)) {
             url = Some(clean_url(u));
             if let Some(m) = l.captured.get("method").and_then(|m| http_method(m)) {
                 method = Some(m);
@@ -529,10 +561,11 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>) -> AppRecord {
         .values("status")
         .find_map(|x| number_of(x).and_then(http_status))
         .or_else(|| {
-            l.captured
-                .get("status")
-                .and_then(|s| s.trim().parse::<f64>().ok())
+            let s = l.captured.get("status")?.trim();
+            s.parse::<f64>()
+                .ok()
                 .and_then(http_status)
+                .or_else(|| status_named(s))
         });
     let sid = if webhook { None } else { sid_of(l) };
     let idempotency_token = l.text("idempotency_token");
@@ -584,5 +617,6 @@ pub(crate) fn app_record(l: &Lookup<'_, '_>) -> AppRecord {
         inbound_method: l.text("inbound_method").and_then(|m| http_method(&m)),
         inbound_path: l.text("inbound_path"),
         client_addr: l.text("client_addr"),
+        twilio_call: l.captured.contains_key("twilio") || l.values("twilio").next().is_some(),
     }
 }

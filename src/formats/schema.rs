@@ -49,6 +49,7 @@ pub const APP_ROLES: &[&str] = &[
     "client_addr",
     "webhook",
     "stack_trace",
+    "twilio",
 ];
 
 /// The roles an access-log line's fields can play.

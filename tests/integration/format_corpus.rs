@@ -1029,7 +1029,10 @@ fn format_corpus_matches_its_expectations() {
         fixed.is_empty(),
         "these files now match their expectation: take them out of {GAPS_FILE}: {fixed:?}"
     );
-    let known: Vec<&String> = failed.iter().filter(|r| gaps.contains_key(r.as_str())).collect();
+    let known: Vec<&String> = failed
+        .iter()
+        .filter(|r| gaps.contains_key(r.as_str()))
+        .collect();
     eprintln!(
         "format_corpus: {} known gap(s) (see {GAPS_FILE}): {known:?}",
         known.len()

@@ -9,6 +9,7 @@ mod extract_cli;
 mod format_corpus;
 mod formats_cli;
 mod fuzz_regressions;
+mod grammars_cli;
 mod hostile;
 mod investigate_cli;
 mod properties;

@@ -19,6 +19,9 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("binary built")
         .current_dir(dir)
         .env_remove("SIDTRACE_THREADS")
+        // a developer's own grammar search path must not change the tests
+        .env_remove("SIDTRACE_GRAMMARS")
+        .env("XDG_CONFIG_HOME", dir.join(".no-such-config"))
         .args(args)
         .output()
         .expect("sidtrace runs")
