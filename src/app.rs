@@ -15,6 +15,7 @@ use crate::investigate;
 use crate::mapfile;
 use crate::model::{Problem, Stamp};
 use crate::progress::Progress;
+use crate::scrub::{self, scrub};
 use crate::twilio;
 
 /// Exit statuses, documented in the README.
@@ -281,10 +282,10 @@ fn summarize(
         ex.unparsed_candidates()
     );
     for p in unparsed_notes(ex) {
-        let _ = writeln!(err, "sidtrace: {p}");
+        say(err, &p);
     }
     for p in problems.iter().take(20) {
-        let _ = writeln!(err, "sidtrace: {p}");
+        say(err, p);
     }
     if problems.len() > 20 {
         let _ = writeln!(
@@ -293,6 +294,12 @@ fn summarize(
             problems.len() - 20
         );
     }
+}
+
+/// A problem on standard error. Problems quote input (a field, a line), so
+/// they pass the credential scrub like every other output.
+fn say(err: &mut dyn Write, p: &Problem) {
+    let _ = writeln!(err, "sidtrace: {}", scrub(&p.to_string()));
 }
 
 /// One note per file with lines that could not be parsed: how many, how
@@ -371,14 +378,9 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             if crate::interrupt::requested() {
                 return Err(crate::interrupt::error());
             }
-            // serde_json cannot fail on these plain types. Credentials a log
-            // line carried (Basic auth, Auth Tokens, URL passwords) are
-            // scrubbed from every string.
-            let Ok(mut v) = serde_json::to_value(at) else {
-                continue;
-            };
-            investigate::scrub_json(&mut v);
-            serde_json::to_writer(&mut *w, &v).map_err(io::Error::from)?;
+            // Credentials a log line carried (Basic auth, Auth Tokens, URL
+            // passwords) are scrubbed from every string as it is written.
+            scrub::to_writer(&mut *w, at)?;
             w.write_all(b"\n")?;
         }
         Ok(())
@@ -418,7 +420,7 @@ fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     })?;
     if !a.read.quiet {
         for p in problems.iter().take(20) {
-            let _ = writeln!(err, "sidtrace: {p}");
+            say(err, p);
         }
     }
     Ok(if problems.is_empty() && unparsed == 0 {
@@ -606,7 +608,8 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             for p in &problems {
                 s.push_str(&format!("{p}\n"));
             }
-            emit(&None, s.as_bytes(), out)?;
+            // Parse errors can quote the lines they failed on.
+            emit(&None, scrub(&s).as_bytes(), out)?;
             let _ = err;
             Ok(if any_bad {
                 exit::INPUT_PROBLEMS

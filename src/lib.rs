@@ -24,6 +24,7 @@ pub mod model;
 pub mod phone;
 pub mod progress;
 pub mod record;
+pub mod scrub;
 pub mod time;
 pub mod twilio;
 

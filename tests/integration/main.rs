@@ -14,3 +14,4 @@ mod properties;
 mod scenarios;
 mod sharding;
 mod snapshots;
+mod trust;
