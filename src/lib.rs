@@ -21,6 +21,7 @@ pub mod interrupt;
 pub mod investigate;
 pub mod mapfile;
 pub mod model;
+pub mod output;
 pub mod phone;
 pub mod progress;
 pub mod record;

@@ -1,7 +1,10 @@
 //! Issue 11, trust: no credential reaches any output (extract lines, map
-//! files, every report format in every redaction mode, messages).
+//! files, every report format in every redaction mode, messages), and `-o`
+//! never clobbers what it names (devices, FIFOs, symbolic links, hard links,
+//! modes, owners, inputs).
 
 use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Output;
 
@@ -20,6 +23,12 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
 
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
+}
+
+fn is_root() -> bool {
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }
 
 /// A JSON app record of a POST to Twilio at second `i`, with `extra`
@@ -459,4 +468,292 @@ fn trust_messages_that_quote_input_carry_no_credential() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("--to"));
     assert_no_secret("--to", &all_output(&out), std::slice::from_ref(&tok));
+}
+
+// ---------------------------------------------------------------- -o
+
+fn small_log(dir: &Path) {
+    write(dir, "a.log", app_line(1, None, "") + "\n");
+}
+
+/// Run sidtrace under `sh` with the given umask.
+fn run_with_umask(dir: &Path, umask: &str, args: &[&str]) -> Output {
+    let bin = assert_cmd::cargo::cargo_bin("sidtrace");
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(bin)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SIDTRACE_THREADS")
+        .output()
+        .unwrap()
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn trust_o_new_file_gets_the_umask_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    for (umask, want) in [("022", 0o644), ("027", 0o640), ("077", 0o600)] {
+        let name = format!("new-{umask}.jsonl");
+        let out = run_with_umask(dir.path(), umask, &["extract", "-q", "-o", &name, "a.log"]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(mode(&dir.path().join(&name)), want, "umask {umask}");
+        assert_eq!(
+            json_lines(&fs::read_to_string(dir.path().join(&name)).unwrap()).len(),
+            1
+        );
+    }
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn trust_o_existing_file_keeps_its_mode_and_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    let target = dir.path().join("out.jsonl");
+    for m in [0o644, 0o640, 0o604] {
+        fs::write(&target, "old\n").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(m)).unwrap();
+        let out = run_with_umask(
+            dir.path(),
+            "077",
+            &["extract", "-q", "-o", "out.jsonl", "a.log"],
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(mode(&target), m);
+        assert!(fs::read_to_string(&target).unwrap().starts_with('{'));
+    }
+    if is_root() {
+        std::os::unix::fs::chown(&target, Some(1), Some(1)).unwrap();
+        let out = run_in(dir.path(), &["extract", "-q", "-o", "out.jsonl", "a.log"]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let m = fs::metadata(&target).unwrap();
+        assert_eq!((m.uid(), m.gid()), (1, 1), "owner kept");
+    } else {
+        println!("not root: the owner case needs chown to another user; skipped");
+    }
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn trust_o_through_a_symlink_writes_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    fs::create_dir(dir.path().join("reports")).unwrap();
+    fs::write(dir.path().join("reports/target.jsonl"), "old\n").unwrap();
+    std::os::unix::fs::symlink("reports/target.jsonl", dir.path().join("link.jsonl")).unwrap();
+    // A dangling link: its target is created.
+    std::os::unix::fs::symlink("reports/new.jsonl", dir.path().join("dangling.jsonl")).unwrap();
+    for (link, target) in [
+        ("link.jsonl", "reports/target.jsonl"),
+        ("dangling.jsonl", "reports/new.jsonl"),
+    ] {
+        let out = run_in(dir.path(), &["extract", "-q", "-o", link, "a.log"]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let l = dir.path().join(link);
+        assert!(
+            fs::symlink_metadata(&l).unwrap().file_type().is_symlink(),
+            "{link} is still a link"
+        );
+        let text = fs::read_to_string(dir.path().join(target)).unwrap();
+        assert_eq!(json_lines(&text).len(), 1, "{target}: {text}");
+    }
+    assert!(leftovers(dir.path()).is_empty() && leftovers(&dir.path().join("reports")).is_empty());
+}
+
+#[test]
+fn trust_o_hard_linked_file_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    let a = dir.path().join("out.jsonl");
+    let b = dir.path().join("other-name.jsonl");
+    fs::write(&a, "old\n").unwrap();
+    fs::hard_link(&a, &b).unwrap();
+    let ino = fs::metadata(&a).unwrap().ino();
+    let out = run_in(dir.path(), &["extract", "-q", "-o", "out.jsonl", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (ma, mb) = (fs::metadata(&a).unwrap(), fs::metadata(&b).unwrap());
+    assert_eq!(
+        (ma.ino(), mb.ino(), ma.nlink()),
+        (ino, ino, 2),
+        "the link holds"
+    );
+    assert_eq!(json_lines(&fs::read_to_string(&b).unwrap()).len(), 1);
+}
+
+#[test]
+fn trust_o_fifo_is_written_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        println!("mkfifo unavailable: skipped");
+        return;
+    }
+    // The reader is a process, so that a FIFO replaced by a file (its
+    // reader then waits forever) fails the test instead of hanging it.
+    let mut reader = std::process::Command::new("cat")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = run_in(dir.path(), &["extract", "-q", "-o", "pipe", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while reader.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = reader.kill();
+            panic!("the FIFO's reader got no end of file: was the FIFO replaced?");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let text = String::from_utf8_lossy(&reader.wait_with_output().unwrap().stdout).into_owned();
+    assert_eq!(json_lines(&text).len(), 1, "{text}");
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn trust_o_device_node_is_written_not_replaced() {
+    if !is_root() {
+        println!("not root: mknod needs root; the device node case is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    let node = |name: &str, minor: &str| {
+        let p = dir.path().join(name);
+        let ok = std::process::Command::new("mknod")
+            .arg(&p)
+            .args(["c", "1", minor])
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(p)
+    };
+    let (Some(null), Some(full)) = (node("null", "3"), node("full", "7")) else {
+        println!("mknod failed (a container without the capability?): skipped");
+        return;
+    };
+    let out = run_in(dir.path(), &["extract", "-q", "-o", "null", "a.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
+    // A device that refuses the bytes is a failed write, and stays a device.
+    let out = run_in(dir.path(), &["investigate", "-q", "-o", "full", "a.log"]);
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert!(fs::metadata(&full).unwrap().file_type().is_char_device());
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn trust_o_dash_and_dev_stdout_are_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    small_log(dir.path());
+    for o in ["-", "/dev/stdout"] {
+        let out = run_in(dir.path(), &["extract", "-q", "-o", o, "a.log"]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(json_lines(&stdout(&out)).len(), 1, "-o {o}");
+    }
+    assert!(!dir.path().join("-").exists(), "no file named -");
+}
+
+#[test]
+fn trust_o_naming_an_input_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_log(d);
+    write(d, "logs/b.log", app_line(2, None, "") + "\n");
+    write(
+        d,
+        "twilio.csv",
+        "Sid,To,SentDate\nSM0123456789abcdef0123456789abcd01,+14155550134,\"Fri, 20 Nov 2026 14:00:01 +0000\"\n",
+    );
+    write(d, "g.conf", "log_format x '$remote_addr';\n");
+    fs::hard_link(d.join("a.log"), d.join("a-link.log")).unwrap();
+    std::os::unix::fs::symlink("a.log", d.join("a-sym.log")).unwrap();
+    let snapshot = || -> Vec<Vec<u8>> {
+        ["a.log", "logs/b.log", "twilio.csv", "g.conf"]
+            .iter()
+            .map(|f| fs::read(d.join(f)).unwrap())
+            .collect()
+    };
+    let before = snapshot();
+    for args in [
+        vec!["extract", "-o", "a.log", "a.log"],
+        vec!["extract", "-o", "./a.log", "a.log"],
+        vec!["extract", "-o", "a-link.log", "a.log"],
+        vec!["extract", "-o", "a-sym.log", "a.log"],
+        vec!["extract", "--map", "-o", "a.log", "a.log"],
+        vec!["extract", "-o", "logs/new.jsonl", "logs"],
+        vec!["extract", "-o", "logs/b.log", "logs"],
+        vec!["extract", "-o", "g.conf", "--grammar", "g.conf", "a.log"],
+        vec![
+            "investigate",
+            "-o",
+            "twilio.csv",
+            "--twilio",
+            "twilio.csv",
+            "a.log",
+        ],
+        vec!["investigate", "--format", "json", "-o", "a.log", "a.log"],
+    ] {
+        let out = run_in(d, &args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("-o ") && err.contains("input"),
+            "{args:?}: {err}"
+        );
+        // Refused before any work: no summary of what was read.
+        assert!(!err.contains("sidtrace: read"), "{args:?}: {err}");
+    }
+    // Standard input redirected from the file named by -o.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("sidtrace"))
+        .args(["extract", "-o", "a.log", "-"])
+        .current_dir(d)
+        .stdin(fs::File::open(d.join("a.log")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(snapshot(), before, "inputs unchanged");
+    assert!(!d.join("logs/new.jsonl").exists());
+    assert!(leftovers(d).is_empty());
+}
+
+#[test]
+fn trust_o_directory_must_exist_and_be_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_log(d);
+    let out = run_in(d, &["extract", "-o", "missing/out.jsonl", "a.log"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("sidtrace: read"));
+    let out = run_in(d, &["extract", "-o", "a.log/out.jsonl", "a.log"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let out = run_in(d, &["extract", "-o", ".", "a.log"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    if is_root() {
+        println!("root writes any directory: the read-only directory case is skipped");
+        return;
+    }
+    fs::create_dir(d.join("ro")).unwrap();
+    fs::set_permissions(d.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run_in(d, &["extract", "-o", "ro/out.jsonl", "a.log"]);
+    fs::set_permissions(d.join("ro"), fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
 }
