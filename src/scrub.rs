@@ -25,8 +25,9 @@
 //! scheme, the user of a URL and an `AC…`/`SK…` SID next to a secret stay,
 //! so the evidence keeps its shape. Account SIDs, Message SIDs, phone
 //! numbers and message text are never masked here (masking phones and
-//! bodies is the reports' separate, optional redaction). The scrub is
-//! idempotent: scrubbing scrubbed text changes nothing.
+//! bodies is the reports' separate, optional redaction). Scrubbing
+//! scrubbed text changes nothing for the shapes below (tested); on hostile
+//! text a second scrub may mask more, never less.
 //!
 //! Design rationale: most text holds no credential, so a substring
 //! prefilter returns it untouched (and unallocated); only text that
@@ -271,12 +272,18 @@ fn mask(start: usize, end: usize) -> Edit {
     }
 }
 
-/// Apply edits (in order, not overlapping).
+/// Apply edits, sorted by start. An edit overlapping the one before it
+/// masks what it covers beyond it.
 fn apply(text: &str, edits: Vec<Edit>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for e in edits {
-        if e.start < at || e.end < e.start {
+        if e.end < e.start || e.end <= at {
+            continue;
+        }
+        if e.start < at {
+            out.push_str(MASK);
+            at = e.end;
             continue;
         }
         out.push_str(&text[at..e.start]);
@@ -302,9 +309,16 @@ const RULES: [Rule; 7] = [
     named_fields,
 ];
 
-/// Already masked (by an earlier rule or an earlier scrub).
+/// Does `s` start with a mask (left by an earlier rule or scrub)?
 fn is_masked(s: &str) -> bool {
-    s.starts_with("[REDACTED")
+    s.starts_with(MASK)
+}
+
+/// Is `s` nothing but masks and spaces (so there is nothing left to mask)?
+/// Text merely starting with a mask is not: `[REDACTED]hunter2` is masked
+/// whole.
+fn only_masks(s: &str) -> bool {
+    s.replace(MASK, "").trim().is_empty()
 }
 
 fn is_hex(s: &str) -> bool {
@@ -343,8 +357,11 @@ fn jwts(s: &str) -> Vec<Edit> {
 /// when the value does not read as a word (`basic reminder` stays).
 fn auth_schemes(s: &str) -> Vec<Edit> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)(basic|bearer)(?:[ \t]|\\t|\+|%20)+([A-Za-z0-9+/=._~%-]+)")
-            .expect("static regex")
+        // The value is one token (base64 or token68: `=` only as padding).
+        Regex::new(
+            r"(?i)(basic|bearer)(?:[ \t]|\\t|\+|%20)+((?:\[REDACTED\]|[A-Za-z0-9+/._~%-])+=*)",
+        )
+        .expect("static regex")
     });
     let mut edits = Vec::new();
     for c in RE.captures_iter(s) {
@@ -361,7 +378,25 @@ fn auth_schemes(s: &str) -> Vec<Edit> {
         let v = value.as_str();
         // `Basic AC…:token` written out: the SID stays, the part after the
         // colon is masked by `after_sid_colon`.
-        if is_sid(v) {
+        // A mask inside the value: a rule saw a name and its secret there
+        // (`Basic sig=[REDACTED]`), nothing is left to do.
+        if is_sid(v) || only_masks(v) || v.find(MASK).is_some_and(|i| i > 0) {
+            continue;
+        }
+        // `Basic password=…`: a name and its `=`, left to `named_fields`.
+        let next = s[value.end()..].bytes().next();
+        if v.ends_with('=') && next.is_some_and(|b| !b" \t\r\n,;&|)}]<>".contains(&b)) {
+            continue;
+        }
+        // `Basic user:password` written out: the password goes. A name and
+        // its colon (`Bearer  X-Twilio-Signature: …`) is left to
+        // `named_fields`.
+        if s[value.end()..].starts_with(':') {
+            let from = value.end() + 1;
+            let end = unquoted_end(s, from);
+            if end > from && !only_masks(&s[from..end]) {
+                edits.push(mask(from, end));
+            }
             continue;
         }
         if after_authorization(&s[..scheme.start()]) || reads_as_secret(v) {
@@ -470,7 +505,7 @@ fn url_passwords(s: &str) -> Vec<Edit> {
     for re in [&*PLAIN, &*ENCODED] {
         for c in re.captures_iter(s) {
             if let Some(p) = c.get(1) {
-                if !p.as_str().is_empty() && !is_masked(p.as_str()) {
+                if !only_masks(p.as_str()) {
                     edits.push(mask(p.start(), p.end()));
                 }
             }
@@ -484,12 +519,14 @@ fn url_passwords(s: &str) -> Vec<Edit> {
 /// `$remote_user` holding `SID:secret`), unless it is another SID.
 fn after_sid_colon(s: &str) -> Vec<Edit> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?:AC|SK)[0-9a-fA-F]{32}(?::|%3[Aa])([^\s@&,;"'<>/\\|)\]}]+)"#)
-            .expect("static regex")
+        Regex::new(
+            r#"(?:AC|SK)[0-9a-fA-F]{32}(?::|%3[Aa])((?:\[REDACTED\]|[^\s@&,;"'<>/\\|)\]}])+)"#,
+        )
+        .expect("static regex")
     });
     RE.captures_iter(s)
         .filter_map(|c| c.get(1))
-        .filter(|v| !is_masked(v.as_str()) && !is_sid(v.as_str()))
+        .filter(|v| !only_masks(v.as_str()) && !is_sid(v.as_str()))
         .map(|v| mask(v.start(), v.end()))
         .collect()
 }
@@ -497,13 +534,14 @@ fn after_sid_colon(s: &str) -> Vec<Edit> {
 /// An Auth Token (32 hex digits) on either side of an `AC…` SID, or an API
 /// key secret (32 letters and digits) after an `SK…` SID, with any
 /// separator between them: punctuation, spaces, percent escapes, and at
-/// most one short word (`AC…","auth":"…`).
+/// most one short word (`AC…","auth":"…`; shorter than a secret, so that
+/// a secret of letters only is not taken for it).
 fn next_to_sid(s: &str) -> Vec<Edit> {
     // Punctuation and spaces, percent escapes, and JSON escapes (`\t`, `\"`).
     const SEP: &str = r"(?:%[0-9A-Fa-f]{2}|\\[tnrbf]|\\u[0-9A-Fa-f]{4}|[^A-Za-z0-9\n]){1,12}";
     static AFTER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(&format!(
-            r"(?:AC[0-9a-fA-F]{{32}}{SEP}(?:[A-Za-z_-]{{1,32}}{SEP})?([0-9a-fA-F]{{32}})|SK[0-9a-fA-F]{{32}}{SEP}(?:[A-Za-z_-]{{1,32}}{SEP})?([A-Za-z0-9]{{32}}))(?:[^A-Za-z0-9]|$)"
+            r"(?:AC[0-9a-fA-F]{{32}}{SEP}(?:([A-Za-z_-]{{1,31}}){SEP})?([0-9a-fA-F]{{32}})|SK[0-9a-fA-F]{{32}}{SEP}(?:([A-Za-z_-]{{1,31}}){SEP})?([A-Za-z0-9]{{32}}))(?:[^A-Za-z0-9]|$)"
         ))
         .expect("static regex")
     });
@@ -513,7 +551,15 @@ fn next_to_sid(s: &str) -> Vec<Edit> {
     });
     let mut edits: Vec<Edit> = AFTER
         .captures_iter(s)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        // The word between is no mask: a secret after a masked one is not
+        // next to the SID (and a second scrub changes nothing).
+        .filter(|c| {
+            ![c.get(1), c.get(3)]
+                .iter()
+                .flatten()
+                .any(|w| w.as_str() == "REDACTED")
+        })
+        .filter_map(|c| c.get(2).or_else(|| c.get(4)))
         .map(|v| mask(v.start(), v.end()))
         .collect();
     edits.extend(
@@ -546,12 +592,21 @@ fn named_fields(s: &str) -> Vec<Edit> {
         if before(s, name.start()) == Some('%') && n.len() > 2 && is_hex(&n[..2]) {
             n = &n[2..];
         }
-        let rest = &s[assign.end()..];
-        if !is_secret_name(n) || is_masked(rest) || rest.starts_with("//") {
+        if !is_secret_name(n) {
             continue;
         }
+        // The value is scanned again for names (a value that is itself a
+        // name, `sig= "auth_token":"…"`, is masked and so is the value
+        // after that name); overlapping edits merge.
         let v0 = whole.end();
-        if let Some(open) = c.get(4) {
+        // `token=[REDACTED]…`: the `[` is the mask's, not a list's.
+        let open = c.get(4).filter(|_| !is_masked(&s[assign.end()..]));
+        let v0 = if is_masked(&s[assign.end()..]) {
+            assign.end()
+        } else {
+            v0
+        };
+        if let Some(open) = open {
             // A quote followed by JSON's punctuation, or never closed on its
             // line, is no opening quote (`pw="` ending a JSON string: the
             // quote ends the string); the value is then what follows it up
@@ -568,12 +623,11 @@ fn named_fields(s: &str) -> Vec<Edit> {
                     with: m,
                 });
             }
-            pos = close.max(pos);
             continue;
         }
         let end = unquoted_end(s, v0);
         let value = &s[v0..end];
-        if value.is_empty() || is_masked(value) {
+        if only_masks(value) {
             continue;
         }
         // `Authorization: Token abc`: keep the scheme, mask what follows.
@@ -583,9 +637,12 @@ fn named_fields(s: &str) -> Vec<Edit> {
             let v1 = end + gap;
             if gap > 0 {
                 let end1 = unquoted_end(s, v1);
-                if end1 > v1 && !is_masked(&s[v1..]) {
-                    edits.push(mask(v1, end1));
-                    pos = end1.max(pos);
+                if let Some(m) = mask_value(&s[v1..end1]) {
+                    edits.push(Edit {
+                        start: v1,
+                        end: end1,
+                        with: m,
+                    });
                 }
                 continue;
             }
@@ -607,8 +664,8 @@ fn named_fields(s: &str) -> Vec<Edit> {
                 with,
             });
         }
-        pos = end.max(pos);
     }
+    edits.sort_by_key(|e| e.start);
     edits
 }
 
@@ -645,6 +702,10 @@ fn unquoted_end(s: &str, from: usize) -> usize {
     let b = s.as_bytes();
     let mut i = from;
     while i < b.len() {
+        if b[i..].starts_with(MASK.as_bytes()) {
+            i += MASK.len();
+            continue;
+        }
         match b[i] {
             b' ' | b'\t' | b'\r' | b'\n' | b'&' | b'"' | b'\'' | b'`' | b',' | b';' | b'{'
             | b'}' | b']' | b')' | b'<' | b'>' | b'\\' | b'|' => break,
@@ -709,8 +770,7 @@ fn closing_quote(s: &str, from: usize, open: &str) -> Option<usize> {
 /// a SID or an authorization scheme at its start stays in front of the mask.
 fn mask_value(v: &str) -> Option<Cow<'static, str>> {
     let t = v.trim();
-    if t.is_empty()
-        || is_masked(t)
+    if only_masks(t)
         || is_sid(t)
         || is_phone(t)
         || ["null", "true", "false", "none", "nil", "-"]
@@ -747,7 +807,7 @@ fn mask_value(v: &str) -> Option<Cow<'static, str>> {
         return Some(Cow::Borrowed(MASK));
     }
     let rest = &t[keep..];
-    if rest.is_empty() || is_masked(rest) {
+    if only_masks(rest) {
         return None;
     }
     let lead = &v[..v.len() - v.trim_start().len()];
@@ -888,6 +948,15 @@ mod tests {
             &[],
         ),
         ("Basic {sid}:{token}", "{token}", &["{sid}"]),
+        ("Authorization: Basic webuser:{pw}", "{pw}", &[]),
+        ("password=[REDACTED]{pw}", "{pw}", &[]),
+        ("{sid}:[REDACTED]{token}", "{token}", &["{sid}"]),
+        (r#"sig= "auth_token":"{token}""#, "{token}", &[]),
+        (
+            "Bearer  X-Twilio-Signature: {sig}",
+            "{sig}",
+            &["X-Twilio-Signature"],
+        ),
         // URL userinfo, plain and percent-encoded; the user (a SID) stays.
         (
             "POST https://{sid}:{token}@api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json",
@@ -1003,6 +1072,17 @@ mod tests {
         ("{key_sid} {key_secret}", "{key_secret}", &["{key_sid}"]),
         ("{key_sid}, {key_secret}", "{key_secret}", &["{key_sid}"]),
         ("{key_sid}|{key_secret}", "{key_secret}", &["{key_sid}"]),
+        // A secret of letters only is no word between a SID and a secret.
+        (
+            "{key_sid}|GbpBUqOzmjMWTGLdUpIFYHFmsUOGTgYl 0123456789abcdef0123456789abcdef",
+            "GbpBUqOzmjMWTGLdUpIFYHFmsUOGTgYl",
+            &["{key_sid}"],
+        ),
+        (
+            "Basic password=*_2o4IShYXSra3taS7",
+            "*_2o4IShYXSra3taS7",
+            &[],
+        ),
         (
             r#"["{key_sid}","{key_secret}"]"#,
             "{key_secret}",
