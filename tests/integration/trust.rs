@@ -697,6 +697,10 @@ fn trust_o_naming_an_input_is_a_usage_error() {
         vec!["extract", "-o", "a-link.log", "a.log"],
         vec!["extract", "-o", "a-sym.log", "a.log"],
         vec!["extract", "--map", "-o", "a.log", "a.log"],
+        vec!["extract", "--ids-only", "-o", "a.log", "a.log"],
+        vec![
+            "extract", "--map", "--ids", "g.conf", "-o", "g.conf", "a.log",
+        ],
         vec!["extract", "-o", "logs/new.jsonl", "logs"],
         vec!["extract", "-o", "logs/b.log", "logs"],
         vec!["extract", "-o", "g.conf", "--grammar", "g.conf", "a.log"],
