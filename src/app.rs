@@ -3,7 +3,6 @@
 //! status, so tests can run everything in-process.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use crate::catalog::Catalog;
 use crate::cli::{
@@ -14,7 +13,9 @@ use crate::input;
 use crate::investigate;
 use crate::mapfile;
 use crate::model::{Problem, Stamp};
+use crate::output::{self, Target};
 use crate::progress::Progress;
+use crate::scrub::{self, scrub};
 use crate::twilio;
 
 /// Exit statuses, documented in the README.
@@ -193,6 +194,25 @@ fn read_logs(
     Ok((ex, problems))
 }
 
+/// Where `-o` writes, checked before any input is read: an `-o` naming an
+/// input (a PATH, `--grammar` or `more` file, or a file inside a PATH
+/// directory), or a directory that is missing or cannot be written, is a
+/// usage error.
+fn output_target(
+    arg: Option<&str>,
+    read: &ReadArgs,
+    more: &[&Vec<String>],
+) -> Result<Target, AppError> {
+    let inputs: Vec<&str> = read
+        .paths
+        .iter()
+        .chain(&read.grammars)
+        .chain(more.iter().flat_map(|m| m.iter()))
+        .map(String::as_str)
+        .collect();
+    output::prepare(arg, &inputs).map_err(AppError::Usage)
+}
+
 /// Ctrl-C was pressed: stop before writing anything.
 fn stop_if_interrupted() -> Result<(), AppError> {
     if crate::interrupt::requested() {
@@ -202,63 +222,54 @@ fn stop_if_interrupted() -> Result<(), AppError> {
     }
 }
 
-/// Stream output to `-o FILE` atomically (a temporary file in the same
-/// directory, renamed once `write` is done), or to `out`, through a buffer:
-/// `write` hands over its lines as they are ready. A broken pipe on `out`
-/// ends the output quietly; Ctrl-C leaves `-o FILE` untouched.
+/// Stream output to the `-o` target (see [`output`]: a regular file is
+/// written atomically, a device or FIFO directly) or to `out`, through a
+/// buffer: `write` hands over its lines as they are ready. A broken pipe
+/// on `out` (or on a FIFO) ends the output quietly; Ctrl-C leaves a file
+/// untouched.
 fn emit_with<T: Default>(
-    output: &Option<String>,
+    target: &Target,
     out: &mut dyn Write,
     write: impl FnOnce(&mut dyn Write) -> io::Result<T>,
 ) -> Result<T, AppError> {
     stop_if_interrupted()?;
-    let interrupted_or = |e: io::Error, target: &str| {
+    let fail = |e: io::Error, target: String| {
         if crate::interrupt::requested() {
             AppError::Interrupted
         } else {
-            AppError::Output {
-                target: target.to_string(),
-                source: e,
-            }
+            AppError::Output { target, source: e }
         }
     };
-    match output {
-        Some(path) => {
-            let p = Path::new(path);
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let fail = |e| interrupted_or(e, path);
-            let tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-            let mut w = io::BufWriter::with_capacity(OUT_BUFFER, tmp);
-            let value = write(&mut w).map_err(fail)?;
-            // Dropping the temporary file (on any error) removes it.
-            let tmp = w.into_inner().map_err(|e| fail(e.into_error()))?;
-            tmp.as_file().sync_all().map_err(fail)?;
-            stop_if_interrupted()?;
-            tmp.persist(p).map_err(|e| fail(e.error))?;
-            Ok(value)
-        }
-        None => {
+    match target {
+        Target::Stdout => {
             let mut w = io::BufWriter::with_capacity(OUT_BUFFER, out);
             let done = write(&mut w).and_then(|v| w.flush().map(|_| v));
             match done {
                 Ok(v) => Ok(v),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(T::default()),
-                Err(e) => Err(interrupted_or(e, "standard output")),
+                Err(e) => Err(fail(e, "standard output".into())),
             }
         }
+        _ => match output::write_file(target, write, || !crate::interrupt::requested()) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(AppError::Interrupted),
+            // A FIFO whose reader went away, like a closed pipe.
+            Err(e)
+                if e.kind() == io::ErrorKind::BrokenPipe && matches!(target, Target::Direct(_)) =>
+            {
+                Ok(T::default())
+            }
+            Err(e) => Err(fail(e, target.name())),
+        },
     }
 }
 
-/// Buffer between streamed output and the file or pipe.
+/// Buffer between streamed output and the pipe.
 const OUT_BUFFER: usize = 256 * 1024;
 
-/// Write `bytes` to `-o FILE` atomically (a temporary file in the same
-/// directory, renamed), or to `out`.
-fn emit(output: &Option<String>, bytes: &[u8], out: &mut dyn Write) -> Result<(), AppError> {
-    emit_with(output, out, |w| w.write_all(bytes))
+/// Write `bytes` to the `-o` target, or to `out`.
+fn emit(target: &Target, bytes: &[u8], out: &mut dyn Write) -> Result<(), AppError> {
+    emit_with(target, out, |w| w.write_all(bytes))
 }
 
 fn summarize(
@@ -281,10 +292,10 @@ fn summarize(
         ex.unparsed_candidates()
     );
     for p in unparsed_notes(ex) {
-        let _ = writeln!(err, "sidtrace: {p}");
+        say(err, &p);
     }
     for p in problems.iter().take(20) {
-        let _ = writeln!(err, "sidtrace: {p}");
+        say(err, p);
     }
     if problems.len() > 20 {
         let _ = writeln!(
@@ -293,6 +304,12 @@ fn summarize(
             problems.len() - 20
         );
     }
+}
+
+/// A problem on standard error. Problems quote input (a field, a line), so
+/// they pass the credential scrub like every other output.
+fn say(err: &mut dyn Write, p: &Problem) {
+    let _ = writeln!(err, "sidtrace: {}", scrub(&p.to_string()));
 }
 
 /// One note per file with lines that could not be parsed: how many, how
@@ -355,6 +372,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let since = parse_time("--since", &a.since)?;
     let until = parse_time("--until", &a.until)?;
     let to = parse_to(&a.to, &a.read.default_region)?;
+    let target = output_target(a.output.as_deref(), &a.read, &[&a.ids])?;
     // extract prints no evidence text: do not keep it.
     let (ex, problems) = read_logs(&a.read, &[], false)?;
     let posts = ex.attempts.len();
@@ -366,19 +384,14 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let any_wanted = ex.attempts.iter().any(|a| wanted(&a));
     // Each line is written as soon as it is made: the output is never held
     // whole (it is about as big as the POST lines themselves).
-    emit_with(&a.output, out, |w| {
+    emit_with(&target, out, |w| {
         for at in ex.attempts.iter().filter(wanted) {
             if crate::interrupt::requested() {
                 return Err(crate::interrupt::error());
             }
-            // serde_json cannot fail on these plain types. Credentials a log
-            // line carried (Basic auth, Auth Tokens, URL passwords) are
-            // scrubbed from every string.
-            let Ok(mut v) = serde_json::to_value(at) else {
-                continue;
-            };
-            investigate::scrub_json(&mut v);
-            serde_json::to_writer(&mut *w, &v).map_err(io::Error::from)?;
+            // Credentials a log line carried (Basic auth, Auth Tokens, URL
+            // passwords) are scrubbed from every string as it is written.
+            scrub::to_writer(&mut *w, at)?;
             w.write_all(b"\n")?;
         }
         Ok(())
@@ -396,6 +409,7 @@ fn run_extract(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
 
 /// `extract --map` and `extract --ids-only`: the map step of a sharded run.
 fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, AppError> {
+    let target = output_target(a.output.as_deref(), &a.read, &[&a.ids])?;
     let mut extra = Vec::new();
     for f in &a.ids {
         extra.extend(
@@ -409,7 +423,7 @@ fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     problems.sort();
     problems.dedup();
     let unparsed: u64 = r.yields.iter().map(|y| y.summary.unparsed_candidates).sum();
-    emit_with(&a.output, out, |w| {
+    emit_with(&target, out, |w| {
         if a.ids_only {
             mapfile::write_ids(&r.ids, w)
         } else {
@@ -418,7 +432,7 @@ fn run_map(a: ExtractArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     })?;
     if !a.read.quiet {
         for p in problems.iter().take(20) {
-            let _ = writeln!(err, "sidtrace: {p}");
+            say(err, p);
         }
     }
     Ok(if problems.is_empty() && unparsed == 0 {
@@ -452,6 +466,7 @@ fn run_investigate(
             )));
         }
     }
+    let target = output_target(a.output.as_deref(), &a.read, &[&a.twilio])?;
     let (tsources, tproblems) = input::discover(&a.twilio);
     let skip: Vec<std::path::PathBuf> = tsources
         .iter()
@@ -530,7 +545,7 @@ fn run_investigate(
         source,
     })?;
     let render_time = join_started.elapsed() - join_time;
-    emit(&a.output, &buf, out)?;
+    emit(&target, &buf, out)?;
     summarize(&ex, posts, &problems, a.read.quiet, err);
     if timings_wanted() {
         let mut phases = ex.timings.clone();
@@ -619,7 +634,7 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                     p.origin
                 ));
             }
-            emit(&None, s.as_bytes(), out)?;
+            emit(&Target::Stdout, s.as_bytes(), out)?;
             Ok(exit::OK)
         }
         Some(FormatsAction::Test(t)) => {
@@ -683,7 +698,8 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             for p in &problems {
                 s.push_str(&format!("{p}\n"));
             }
-            emit(&None, s.as_bytes(), out)?;
+            // Parse errors can quote the lines they failed on.
+            emit(&Target::Stdout, scrub(&s).as_bytes(), out)?;
             let _ = err;
             Ok(if any_bad {
                 exit::INPUT_PROBLEMS

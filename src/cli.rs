@@ -80,7 +80,10 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "NUMBER")]
     pub to: Option<String>,
 
-    /// Write to FILE (atomically) instead of standard output.
+    /// Write to FILE instead of standard output: a regular file atomically
+    /// (an existing one keeps its mode and owner), a device or FIFO
+    /// directly, the target of a symbolic link; `-` is standard output. An
+    /// input is never written over.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<String>,
 
@@ -151,7 +154,10 @@ pub struct InvestigateArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
-    /// Write the report to FILE (atomically) instead of standard output.
+    /// Write the report to FILE instead of standard output: a regular file
+    /// atomically (an existing one keeps its mode and owner), a device or
+    /// FIFO directly, the target of a symbolic link; `-` is standard
+    /// output. An input is never written over.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<String>,
 

@@ -433,10 +433,17 @@ fn problem(file: &str, line: Option<u64>, message: impl Into<String>) -> Problem
     }
 }
 
+/// An evidence line as quoted: credentials scrubbed (from the whole line,
+/// so that none is cut in half and missed), then cut to `QUOTE_MAX` bytes.
 fn quote(line: &[u8]) -> String {
-    let cut = &line[..line.len().min(QUOTE_MAX)];
-    let mut s = String::from_utf8_lossy(cut).into_owned();
-    if line.len() > QUOTE_MAX {
+    let text = String::from_utf8_lossy(line);
+    let mut s = crate::scrub::scrub(&text).into_owned();
+    if s.len() > QUOTE_MAX {
+        let mut cut = QUOTE_MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
         s.push('…');
     }
     s

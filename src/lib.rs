@@ -22,9 +22,11 @@ pub mod interrupt;
 pub mod investigate;
 pub mod mapfile;
 pub mod model;
+pub mod output;
 pub mod phone;
 pub mod progress;
 pub mod record;
+pub mod scrub;
 pub mod time;
 pub mod twilio;
 

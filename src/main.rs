@@ -18,7 +18,8 @@ fn main() {
     let code = match sidtrace::app::run(cli.command, &mut out, &mut err) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sidtrace: {e}");
+            // Messages can quote input (a value, a path): scrubbed like all output.
+            eprintln!("sidtrace: {}", sidtrace::scrub::scrub(&e.to_string()));
             e.exit_code()
         }
     };

@@ -3,7 +3,9 @@
 //! `investigate` can join the pieces as if it had read the logs itself.
 //!
 //! Format: JSON Lines. The first line is [`HEADER`]; every other line is one
-//! [`FileYield`]. Map files may be compressed like any input.
+//! [`FileYield`]. Map files may be compressed like any input. Credentials
+//! are scrubbed ([`crate::scrub`]) from every string written, and from
+//! every line read.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -36,7 +38,9 @@ pub fn write(mut yields: Vec<FileYield>, out: &mut dyn Write) -> io::Result<()> 
     out.write_all(HEADER.as_bytes())?;
     out.write_all(b"\n")?;
     for y in yields {
-        serde_json::to_writer(&mut *out, &y)?;
+        // No credential leaves in a map file (they are shipped between
+        // hosts): every string is scrubbed as it is written.
+        crate::scrub::to_writer(&mut *out, &y)?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -63,7 +67,12 @@ pub fn read(label: &str, path: &Path) -> (Vec<FileYield>, Vec<Problem>) {
         if t.is_empty() || t == HEADER.as_bytes() {
             return;
         }
-        match serde_json::from_slice::<FileYield>(line) {
+        // And scrubbed again when read, string by string: a map file from
+        // an older sidtrace, or written by hand, is no way around the rule.
+        let parsed = serde_json::from_slice::<FileYield>(line)
+            .map_err(|e| e.to_string())
+            .and_then(|y| crate::scrub::rescrub(y).map_err(|e| e.to_string()));
+        match parsed {
             Ok(y) => yields.push(y),
             Err(e) => problems.push(Problem {
                 file: label.to_string(),

@@ -1,10 +1,13 @@
 //! Progress on standard error: only on a terminal, never mixed into output.
+//! Its messages pass the credential scrub like every other output.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::scrub::scrub;
 
 /// A byte-counting progress bar that stays hidden when standard error is not
 /// a terminal (or when asked to be quiet), so it costs nothing in pipelines.
@@ -51,7 +54,7 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.set_length(total_bytes);
             b.set_position(0);
-            b.set_message(name.to_string());
+            b.set_message(scrub(name).into_owned());
         }
     }
 
@@ -67,7 +70,8 @@ impl Progress {
         let done = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
         let p = self.posts.fetch_add(posts, Ordering::Relaxed) + posts;
         if let Some(b) = &self.bar {
-            b.set_message(format!("files {done}/{} POSTs {p}", self.files_total));
+            let msg = format!("files {done}/{} POSTs {p}", self.files_total);
+            b.set_message(scrub(&msg).into_owned());
         }
     }
 

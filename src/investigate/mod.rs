@@ -39,7 +39,7 @@ mod verdict;
 #[cfg(test)]
 mod tests;
 
-pub use redact::{body_hash, mask_phone, scrub_credentials, scrub_json};
+pub use redact::{body_hash, mask_phone};
 pub use report::{
     Cause, ClockOffset, Confidence, CoverageNote, InboundView, Incident, MatchBy, MatchView,
     Outcome, Quote, RecordView, Report, RequestView, Summary, Verdict,
@@ -150,9 +150,14 @@ pub fn render(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let clean = verdict::sanitize(report, redact);
+    // Every field was scrubbed by `sanitize`; what the renderers write is
+    // scrubbed once more as a whole (each JSON string, or the text), so a
+    // field added later cannot carry a credential out.
+    let mut text = Vec::new();
     match format {
-        Format::Text => render_text::render(&clean, out),
-        Format::Json => render_json::render(&clean, out),
-        Format::Markdown => render_markdown::render(&clean, out),
+        Format::Json => return render_json::render(&clean, out),
+        Format::Text => render_text::render(&clean, &mut text)?,
+        Format::Markdown => render_markdown::render(&clean, &mut text)?,
     }
+    out.write_all(crate::scrub::scrub(&String::from_utf8_lossy(&text)).as_bytes())
 }

@@ -1,12 +1,12 @@
-//! Masking phone numbers and bodies (on request) and scrubbing credentials
-//! (always) in everything the renderers write.
+//! Masking phone numbers and bodies (on request) in everything the
+//! renderers write; credentials are scrubbed first, always, by
+//! [`crate::scrub::scrub`].
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// What replaces a credential.
-pub const REDACTED: &str = "[REDACTED]";
+use crate::scrub::scrub;
 
 /// Mask a phone number: `+14155550134` → `+1415•••0134`. Keeps a channel
 /// prefix (`whatsapp:`). Text that is not a number is masked whole except
@@ -53,80 +53,11 @@ pub fn body_hash(body: &str) -> String {
     format!("body#{:08x}", fnv1a(body))
 }
 
-static BASIC_BEARER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(authorization\W{0,4})?\b(basic|bearer)(\s+)([A-Za-z0-9+/=._~-]{8,})")
-        .expect("static regex")
-});
-static SID_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b((?:AC|SK)[0-9a-fA-F]{32})(:|\s+|,\s*)[^@\s&,;]+").expect("static regex")
-});
-static NAMED_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)((?:auth[_-]?token|api[_-]?secret|api[_-]?key[_-]?secret|password|passwd|client[_-]?secret|secret)["']?\s*[:=]\s*["']?)[^\s"'&,;}]+"#,
-    )
-    .expect("static regex")
-});
-static URL_USERINFO: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(://[^/\s:@]+:)[^@\s/]+@").expect("static regex"));
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\+|%2[Bb])(\d{7,15})\b").expect("static regex"));
 static BODY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(\bBody=|"body"\s*:\s*")([^&\s"]+)"#).expect("static regex")
 });
-
-/// Replace credentials in a string that came from a log line with
-/// `[REDACTED]`: `Authorization: Basic …`/`Bearer …` values, an Auth Token
-/// or API key secret next to its `AC…`/`SK…` SID (`AC…:secret`, also a
-/// `$remote_user` written that way), values after `AuthToken`,
-/// `auth_token`, `api_secret`, `password` and the like, and the password
-/// of a URL's `user:password@`.
-pub fn scrub_credentials(s: &str) -> String {
-    let s = BASIC_BEARER.replace_all(s, |c: &regex::Captures| {
-        let whole = c.get(0).map_or("", |m| m.as_str());
-        let value = c.get(4).map_or("", |m| m.as_str());
-        // A credential, not a word: after `Authorization`, or not all letters.
-        let header = c.get(1).is_some();
-        if header || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-            format!(
-                "{}{REDACTED}",
-                whole.get(..whole.len() - value.len()).unwrap_or("")
-            )
-        } else {
-            whole.to_string()
-        }
-    });
-    let s = SID_SECRET.replace_all(&s, |c: &regex::Captures| {
-        let secret = c.get(0).map_or("", |m| m.as_str());
-        let sep = c.get(2).map_or("", |m| m.as_str());
-        let sid = c.get(1).map_or("", |m| m.as_str());
-        let rest = secret.get(sid.len() + sep.len()..).unwrap_or("");
-        // A second SID after an account SID is not a secret (`AC…/SM…` never
-        // reaches here, but `AC…, SM…` could): keep it.
-        if sep != ":" && !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            secret.to_string()
-        } else {
-            format!("{sid}{sep}{REDACTED}")
-        }
-    });
-    let s = NAMED_SECRET.replace_all(&s, "${1}[REDACTED]");
-    let s = URL_USERINFO.replace_all(&s, "${1}[REDACTED]@");
-    s.into_owned()
-}
-
-/// [`scrub_credentials`] on every string of a JSON value (keys are kept).
-pub fn scrub_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::String(s) => {
-            let clean = scrub_credentials(s);
-            if clean != *s {
-                *s = clean;
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(scrub_json),
-        serde_json::Value::Object(m) => m.values_mut().for_each(scrub_json),
-        _ => {}
-    }
-}
 
 /// Applies the output policy to strings: credentials always, phones and
 /// bodies when `redact`.
@@ -146,7 +77,7 @@ impl Sanitizer {
 
     /// Free text from logs or built from them.
     pub fn text(&self, s: &str) -> String {
-        let mut out = scrub_credentials(s);
+        let mut out = scrub(s).into_owned();
         if self.redact {
             for b in &self.bodies {
                 if out.contains(b.as_str()) {
@@ -193,9 +124,9 @@ impl Sanitizer {
     /// A phone number field.
     pub fn phone(&self, s: &str) -> String {
         if self.redact {
-            mask_phone(&scrub_credentials(s))
+            mask_phone(&scrub(s))
         } else {
-            scrub_credentials(s)
+            scrub(s).into_owned()
         }
     }
 
@@ -204,7 +135,7 @@ impl Sanitizer {
         if self.redact {
             body_hash(s)
         } else {
-            scrub_credentials(s)
+            scrub(s).into_owned()
         }
     }
 

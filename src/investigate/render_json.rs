@@ -2,7 +2,9 @@
 
 use super::report::Report;
 
+/// Every string of the document (already sanitized field by field) passes
+/// the credential scrub once more on its way out.
 pub(crate) fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?;
+    crate::scrub::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }

@@ -859,44 +859,6 @@ fn mask_phone_and_hash() {
     assert!(body_hash("x").starts_with("body#") && body_hash("x").len() == 13);
 }
 
-#[test]
-fn scrub_credentials_cases() {
-    let cases = [
-        (
-            "Authorization: Basic QUMxMjM0NTY3ODkwOnRva2Vu",
-            "QUMxMjM0NTY3ODkwOnRva2Vu",
-        ),
-        (
-            "\"authorization\":\"Bearer eyJhbGciOiJIUzI1NiJ9.e30.x\"",
-            "eyJhbGciOiJIUzI1NiJ9",
-        ),
-        (
-            "AC0123456789abcdef0123456789abcdef:fedcba9876543210fedcba9876543210",
-            "fedcba9876543210fedcba9876543210",
-        ),
-        (
-            "https://SK0123456789abcdef0123456789abcdef:s3cr3tvalue@api.twilio.com/",
-            "s3cr3tvalue",
-        ),
-        (
-            "AuthToken=0123456789abcdef0123456789abcdef",
-            "0123456789abcdef0123456789abcdef",
-        ),
-        ("{\"authToken\": \"abc123abc123\"}", "abc123abc123"),
-        ("api_secret: zzzzyyyyxxxx", "zzzzyyyyxxxx"),
-        ("https://user:pa55word@example.com/x", "pa55word"),
-    ];
-    for (input, secret) in cases {
-        let out = scrub_credentials(input);
-        assert!(!out.contains(secret), "{input} -> {out}");
-        assert!(out.contains("[REDACTED]"), "{input} -> {out}");
-    }
-    // A lone SID and ordinary words stay.
-    let plain =
-        "POST /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json basic reminder";
-    assert_eq!(scrub_credentials(plain), plain);
-}
-
 fn check_expected(name: &str, got: &str) {
     let path = format!(
         "{}/tests/data/investigate/{name}",

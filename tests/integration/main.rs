@@ -16,3 +16,4 @@ mod properties;
 mod scenarios;
 mod sharding;
 mod snapshots;
+mod trust;
