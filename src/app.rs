@@ -661,7 +661,7 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                 results.len() - failed,
                 failed
             ));
-            emit(&None, s.as_bytes(), out)?;
+            emit(&Target::Stdout, s.as_bytes(), out)?;
             Ok(if failed == 0 {
                 exit::OK
             } else {
