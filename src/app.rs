@@ -291,6 +291,15 @@ fn summarize(
         ex.unparsed(),
         ex.unparsed_candidates()
     );
+    let lookalikes = ex.lookalikes();
+    if !lookalikes.is_empty() {
+        let kinds: Vec<String> = lookalikes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            err,
+            "sidtrace: lines naming Messages.json that are no create-message POST: {}",
+            kinds.join(", ")
+        );
+    }
     for p in unparsed_notes(ex) {
         say(err, &p);
     }
@@ -509,6 +518,8 @@ fn run_investigate(
         lines: ex.lines(),
         unparsed_lines: ex.unparsed(),
         unparsed_candidates: ex.unparsed_candidates(),
+        not_read_as_post: ex.files.iter().map(|f| f.not_read_as_post).sum(),
+        lookalikes: ex.lookalikes(),
         problems: unparsed_notes(&ex)
             .into_iter()
             .chain(problems.iter().cloned())

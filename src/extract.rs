@@ -151,6 +151,14 @@ impl Extraction {
     pub fn unparsed_candidates(&self) -> u64 {
         self.files.iter().map(|f| f.unparsed_candidates).sum()
     }
+    /// Look-alike lines by kind, in all files.
+    pub fn lookalikes(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for (k, n) in self.files.iter().flat_map(|f| f.lookalikes.iter()) {
+            *out.entry(k.clone()).or_insert(0) += n;
+        }
+        out
+    }
     /// Lines that could not be parsed, in all files.
     pub fn unparsed(&self) -> u64 {
         self.files

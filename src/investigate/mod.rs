@@ -67,8 +67,20 @@ pub struct InputSummary {
     pub unparsed_lines: u64,
     /// Unread lines that mention `Messages.json`: they could change a verdict.
     pub unparsed_candidates: u64,
+    /// Of those, lines that were read but gave no POST and are no known
+    /// look-alike ("mentions Messages.json, not read as a POST").
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_read_as_post: u64,
+    /// Lines naming `Messages.json` read as no create-message POST, by kind
+    /// (`status_callback`, `inbound_webhook`, `get_message`, …).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub lookalikes: std::collections::BTreeMap<String, u64>,
     /// Problems met while reading.
     pub problems: Vec<Problem>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Everything the engine works from.

@@ -271,6 +271,18 @@ pub(crate) fn render(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             ""
         }
     )?;
+    if !s.lookalikes.is_empty() {
+        let kinds: Vec<String> = s
+            .lookalikes
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(
+            out,
+            "  lines naming Messages.json that are no create-message POST: {}",
+            kinds.join(", ")
+        )?;
+    }
     for p in s.problems.iter().take(SHOWN_PROBLEMS) {
         writeln!(out, "  problem: {p}")?;
     }

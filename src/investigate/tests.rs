@@ -763,6 +763,8 @@ fn rich_inputs() -> Inputs {
         lines: 30,
         unparsed_lines: 2,
         unparsed_candidates: 1,
+        not_read_as_post: 0,
+        lookalikes: Default::default(),
         problems: vec![crate::model::Problem {
             file: "app.log".into(),
             line: Some(99),

@@ -242,3 +242,42 @@ fn a_format_that_reads_only_the_first_fields_is_said() {
     let first = &json_lines(&stdout(&with))[0];
     assert_eq!(first["duration_ms"], 490.0, "{first}");
 }
+
+#[test]
+fn look_alikes_are_counted_by_kind_in_the_summary_and_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let ua = "twilio-python/9.3.7 (Linux x86_64) Python/3.12.1";
+    let text = format!(
+        "10.0.1.21 - - [20/Nov/2026:14:12:08 +0000] \"POST /2010-04-01/Accounts/{ACCT}/Messages.json HTTP/1.1\" 201 873 \"-\" \"{ua}\"\n\
+         10.0.1.21 - - [20/Nov/2026:14:12:09 +0000] \"GET /2010-04-01/Accounts/{ACCT}/Messages.json?To=%2B14155550134 HTTP/1.1\" 200 2311 \"-\" \"{ua}\"\n\
+         10.0.1.21 - - [20/Nov/2026:14:12:10 +0000] \"POST /2010-04-01/Accounts/{ACCT}/Calls.json HTTP/1.1\" 201 912 \"https://example.com/Messages.json\" \"{ua}\"\n"
+    );
+    fs::write(dir.path().join("access.log"), text).unwrap();
+    let out = run_in(dir.path(), &["extract", "access.log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_lines(&stdout(&out)).len(), 1);
+    assert!(
+        stderr(&out).contains(
+            "lines naming Messages.json that are no create-message POST: get_message 1, other_resource 1"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let inv = run_in(
+        dir.path(),
+        &["investigate", "--format", "json", "--to", "+14155550134", "access.log"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&inv.stdout).expect("JSON report");
+    assert_eq!(
+        report["inputs"]["lookalikes"],
+        serde_json::json!({"get_message": 1, "other_resource": 1}),
+        "{}",
+        report["inputs"]
+    );
+    let text = run_in(dir.path(), &["investigate", "--to", "+14155550134", "access.log"]);
+    assert!(
+        stdout(&text).contains("no create-message POST: get_message 1, other_resource 1"),
+        "{}",
+        stdout(&text)
+    );
+}
