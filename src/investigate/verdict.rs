@@ -969,6 +969,13 @@ pub(crate) fn build_report(p: &Prepared, j: &Joined, seeds: Vec<Seed>, opts: &Op
     if !p.coverage.iter().any(|c| c.observes_posts) {
         notes.push("no log source showed an outbound POST to Twilio: the logs given may not include the ones that send".to_string());
     }
+    for (source, format, n) in without_recipient(&p.inputs.attempts) {
+        notes.push(format!(
+            "{n} POST attempt(s) seen in {source} (format {format}) carry no recipient: no field \
+             of that format holds one, so they join Twilio records by time only and cannot \
+             answer for one recipient from the logs alone; map the field in a grammar"
+        ));
+    }
     if p.inputs.summary.unparsed_candidates > 0 {
         notes.push(format!(
             "{} unread line(s) mention Messages.json: they could change a verdict",
@@ -1081,4 +1088,15 @@ pub(crate) fn sanitize(r: &Report, redact: bool) -> Report {
         pr.file = s.text(&pr.file);
     }
     out
+}
+
+/// Sources whose POST attempts carry no recipient: (source, format, count),
+/// in source order.
+fn without_recipient(attempts: &[crate::model::Attempt]) -> Vec<(String, String, usize)> {
+    let mut by: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for a in attempts.iter().filter(|a| a.recipient.is_none()) {
+        *by.entry((a.source.to_string(), a.format.to_string()))
+            .or_insert(0) += 1;
+    }
+    by.into_iter().map(|((s, f), n)| (s, f, n)).collect()
 }

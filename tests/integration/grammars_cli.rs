@@ -221,6 +221,31 @@ fn a_format_that_reads_only_the_first_fields_is_said() {
         said.contains("matches only the first 8 fields of most lines"),
         "{said}"
     );
+    // its POSTs carry no recipient: said, not dropped in silence
+    let inv = run_in(
+        dir.path(),
+        &[
+            "investigate",
+            "--format",
+            "json",
+            "--to",
+            "+14155550134",
+            "egress.log",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&inv.stdout).expect("JSON report");
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "6 POST attempt(s) seen in egress.log (format nginx:combined) carry no recipient"
+        )),
+        "{notes:?}"
+    );
     // with the site's log_format, every field is read and nothing is said
     fs::write(
         dir.path().join("nginx.conf"),
@@ -265,7 +290,14 @@ fn look_alikes_are_counted_by_kind_in_the_summary_and_every_report() {
     );
     let inv = run_in(
         dir.path(),
-        &["investigate", "--format", "json", "--to", "+14155550134", "access.log"],
+        &[
+            "investigate",
+            "--format",
+            "json",
+            "--to",
+            "+14155550134",
+            "access.log",
+        ],
     );
     let report: serde_json::Value = serde_json::from_slice(&inv.stdout).expect("JSON report");
     assert_eq!(
@@ -274,7 +306,10 @@ fn look_alikes_are_counted_by_kind_in_the_summary_and_every_report() {
         "{}",
         report["inputs"]
     );
-    let text = run_in(dir.path(), &["investigate", "--to", "+14155550134", "access.log"]);
+    let text = run_in(
+        dir.path(),
+        &["investigate", "--to", "+14155550134", "access.log"],
+    );
     assert!(
         stdout(&text).contains("no create-message POST: get_message 1, other_resource 1"),
         "{}",
