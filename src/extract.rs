@@ -1389,6 +1389,26 @@ fn percent_decode(s: &str) -> String {
 /// Classify a failure text the app logged.
 pub fn classify_failure(text: &str) -> Failure {
     let l = text.to_ascii_lowercase();
+    // A failure before the request left (name lookup, connect): Twilio never
+    // saw it, even when the words say "timeout" (`dial tcp: lookup …: i/o
+    // timeout`, urllib3's `ConnectTimeoutError`, `connect timed out`).
+    let before_sending = [
+        "dial tcp",
+        "lookup ",
+        "connecttimeout",
+        "connect timed out",
+        "connection to api.twilio.com timed out",
+        "name or service not known",
+        "nameresolution",
+        "failed to resolve",
+        "getaddrinfo",
+        "no such host",
+        "enotfound",
+        "eai_again",
+    ];
+    if before_sending.iter().any(|w| l.contains(w)) {
+        return Failure::Connection(text.to_string());
+    }
     if l.contains("timed out")
         || l.contains("timeout")
         || l.contains("deadline exceeded")
@@ -1536,8 +1556,15 @@ impl LineCtx<'_> {
             Some(499) => Some(Failure::Timeout(
                 "the client closed the connection before the response (nginx 499)".into(),
             )),
-            Some(0) => Some(Failure::Connection(
-                "no response was sent (status 000)".into(),
+            // nothing was answered: the client went away first (Envoy's
+            // `0 DC`, Squid's `TCP_MISS_ABORTED/000`)
+            Some(0) => Some(Failure::Timeout(
+                "the client gave up before any response (status 0/000)".into(),
+            )),
+            // the proxy gave up waiting for Twilio: the request may have
+            // created a message all the same
+            Some(504) => Some(Failure::Timeout(
+                "the proxy timed out waiting for Twilio's answer (504)".into(),
             )),
             _ => None,
         };
