@@ -1000,6 +1000,9 @@ fn format_corpus_matches_its_expectations() {
             eprintln!("format_corpus: {rel}: ok");
         } else {
             eprintln!("format_corpus: {rel}: {} problem(s)", problems.len());
+            for p in &problems {
+                eprintln!("  - {p}");
+            }
             let _ = writeln!(report, "\n{rel} [{what}]: {} problem(s)", problems.len());
             for p in &problems {
                 let _ = writeln!(report, "  - {p}");
