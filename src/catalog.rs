@@ -49,6 +49,9 @@ pub struct Catalog {
     pub formats: Formats,
     /// The grammar files loaded, in order (explicit, then search path).
     pub files: Vec<String>,
+    /// Which access-log field carries which role (the user's `[[role]]`
+    /// entries and the built-ins).
+    pub roles: access::Roles,
 }
 
 /// Why a grammar file could not be used.
@@ -115,6 +118,7 @@ impl Catalog {
             user_count: 0,
             formats: Formats::builtin(),
             files: Vec::new(),
+            roles: access::Roles::builtin().clone(),
         }
     }
 
@@ -155,6 +159,7 @@ impl Catalog {
             user_count,
             formats: Formats::new(defs),
             files: loaded,
+            roles: access::Roles::builtin().clone(),
         })
     }
 

@@ -116,8 +116,9 @@ fn nginx_variable_kinds() {
     );
     assert_eq!(var_kind("msec"), Kind::TimeMsec);
     assert_eq!(var_kind("upstream_connect_time"), Kind::UpstreamOther);
-    assert_eq!(var_kind("http_x_request_id"), Kind::RequestId(false));
-    assert_eq!(var_kind("request_id"), Kind::RequestId(true));
+    let request_id = |strong: bool| move |k: Kind| matches!(k, Kind::Role(r) if r.role == Role::RequestId && r.strong == strong && r.token);
+    assert!(request_id(false)(var_kind("http_x_request_id")));
+    assert!(request_id(true)(var_kind("request_id")));
     assert_eq!(var_kind("http_accept"), Kind::Other);
 }
 
@@ -1250,4 +1251,167 @@ proptest! {
         let _ = AccessGrammar::compile_apache("f", &fmt);
         let _ = load_grammar_text("f", &fmt);
     }
+}
+
+// ---------------------------------------------------------- roles
+
+/// The kind of the only field of a one-field format.
+fn only_field(g: &AccessGrammar) -> Kind {
+    steps(g)
+        .iter()
+        .find_map(|s| match s {
+            Step::Field(f) => Some(f.kind.clone()),
+            Step::Lit(_) => None,
+        })
+        .unwrap_or(Kind::Other)
+}
+
+fn apache_kind(directive: &str) -> Kind {
+    let g = AccessGrammar::compile_apache("t", &format!("{directive} x"))
+        .unwrap_or_else(|e| panic!("{directive}: {e}"));
+    only_field(&g)
+}
+
+/// (role, strong, token, ms per unit, whole numbers) of a role kind.
+fn role_of(k: &Kind) -> Option<(Role, bool, bool, f64, bool)> {
+    match k {
+        Kind::Role(r) => Some((r.role, r.strong, r.token, r.ms_per_unit, r.integer)),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_roles_table_gives_both_compilers_the_roles_they_had() {
+    let n = roles::builtin_entry_count().expect("grammars/access-roles.toml compiles");
+    assert!(n >= 20, "{n}");
+    use Role::*;
+    // (source, role, strong, token, ms per unit): what the compilers knew in
+    // Rust before the table
+    let nginx: &[(&str, Role, bool, bool, f64)] = &[
+        ("request_id", RequestId, true, true, 1.0),
+        ("req_id", RequestId, true, true, 1.0),
+        ("http_x_request_id", RequestId, false, true, 1.0),
+        ("http_x_correlation_id", RequestId, false, false, 1.0),
+        ("http_traceparent", Traceparent, false, false, 1.0),
+        ("http_x_b3_traceid", TraceId, false, false, 1.0),
+        ("http_x_trace_id", TraceId, false, false, 1.0),
+        ("http_x_amzn_trace_id", TraceId, false, false, 1.0),
+        ("http_x_job_id", JobId, false, false, 1.0),
+        (
+            "upstream_http_twilio_request_id",
+            TwilioRequestId,
+            false,
+            false,
+            1.0,
+        ),
+        (
+            "sent_http_twilio_request_id",
+            TwilioRequestId,
+            false,
+            false,
+            1.0,
+        ),
+        ("remote_addr", RemoteAddr, false, false, 1.0),
+        ("http_x_forwarded_for", ForwardedFor, false, false, 1.0),
+        ("upstream_addr", UpstreamAddr, false, false, 1.0),
+        ("upstream_status", UpstreamStatus, false, false, 1.0),
+        (
+            "upstream_response_time",
+            UpstreamResponseTime,
+            false,
+            false,
+            1.0,
+        ),
+        ("request_time", Duration, false, true, 1000.0),
+        ("request_body", RequestBody, false, false, 1.0),
+        ("http_user_agent", UserAgent, false, false, 1.0),
+        ("http_referer", Referer, false, false, 1.0),
+        ("host", Vhost, true, false, 1.0),
+        ("server_name", Vhost, false, false, 1.0),
+        ("http_host", Vhost, false, false, 1.0),
+    ];
+    for &(v, role, strong, token, ms) in nginx {
+        assert_eq!(
+            role_of(&nginx::var_kind(v)),
+            Some((role, strong, token, ms, false)),
+            "${v}"
+        );
+    }
+    let apache: &[(&str, Role, bool, bool, f64)] = &[
+        ("%{UNIQUE_ID}e", RequestId, true, true, 1.0),
+        ("%{X-Request-ID}i", RequestId, false, true, 1.0),
+        ("%{x-request-id}i", RequestId, false, true, 1.0),
+        ("%{X-Correlation-ID}i", RequestId, false, false, 1.0),
+        ("%{traceparent}i", Traceparent, false, false, 1.0),
+        ("%{X-B3-TraceId}i", TraceId, false, false, 1.0),
+        ("%{X-Amzn-Trace-Id}i", TraceId, false, false, 1.0),
+        ("%{X-Job-Id}i", JobId, false, false, 1.0),
+        ("%{Twilio-Request-Id}o", TwilioRequestId, false, false, 1.0),
+        ("%h", RemoteAddr, false, false, 1.0),
+        ("%a", RemoteAddr, false, false, 1.0),
+        ("%{X-Forwarded-For}i", ForwardedFor, false, false, 1.0),
+        ("%T", Duration, false, true, 1000.0),
+        ("%{s}T", Duration, false, true, 1000.0),
+        ("%{ms}T", Duration, true, true, 1.0),
+        ("%{us}T", Duration, true, true, 0.001),
+        ("%D", Duration, true, true, 0.001),
+        ("%{User-Agent}i", UserAgent, false, false, 1.0),
+        ("%{Referer}i", Referer, false, false, 1.0),
+        ("%v", Vhost, true, false, 1.0),
+        ("%V", Vhost, false, false, 1.0),
+        ("%{Host}i", Vhost, false, false, 1.0),
+    ];
+    for &(d, role, strong, token, ms) in apache {
+        assert_eq!(
+            role_of(&apache_kind(d)),
+            Some((role, strong, token, ms, true)),
+            "{d}"
+        );
+    }
+    // what the table does not name keeps its structural kind
+    assert_eq!(apache_kind("%{c}a"), Kind::Other);
+    assert_eq!(apache_kind("%{unique_id}e"), Kind::Other);
+    assert_eq!(apache_kind("%{X-Txn-Id}i"), Kind::Other);
+    assert_eq!(nginx::var_kind("http_x_txn_id"), Kind::Other);
+    assert_eq!(nginx::var_kind("upstream_http_x_cache"), Kind::Other);
+    assert_eq!(
+        nginx::var_kind("upstream_cache_status"),
+        Kind::UpstreamOther
+    );
+    // ids are read in the table's order, each field once
+    let fields = |r: Role| -> Vec<&str> {
+        Roles::builtin()
+            .id_sources(r)
+            .iter()
+            .map(|s| s.field.as_str())
+            .collect()
+    };
+    assert_eq!(
+        fields(Role::RequestId),
+        [
+            "http_x_request_id",
+            "http_x_correlation_id",
+            "request_id",
+            "req_id",
+            "env_UNIQUE_ID"
+        ]
+    );
+    assert_eq!(
+        fields(Role::TraceId),
+        [
+            "http_traceparent",
+            "http_x_b3_traceid",
+            "http_x_trace_id",
+            "http_x_amzn_trace_id"
+        ]
+    );
+    assert!(fields(Role::SpanId).is_empty());
+    assert_eq!(fields(Role::JobId), ["http_x_job_id"]);
+    assert_eq!(
+        fields(Role::TwilioRequestId),
+        [
+            "upstream_http_twilio_request_id",
+            "sent_http_twilio_request_id"
+        ]
+    );
 }
