@@ -2513,6 +2513,51 @@ mod tests {
         }
     }
 
+    #[test]
+    fn pass_two_reads_a_format_whose_id_field_has_a_sites_role() {
+        use crate::access::{load_grammar_text, AccessGrammar, Escape};
+        let mut catalog = Catalog::builtin();
+        catalog.access.push(
+            AccessGrammar::compile_nginx(
+                "edge",
+                r#"$remote_addr [$time_local] "$request" $status $http_x_txn_id"#,
+                Escape::Default,
+            )
+            .expect("compiles"),
+        );
+        let edge = ParserId::Access(catalog.access.len() - 1);
+        assert!(!can_link(&catalog, edge));
+        let set = load_grammar_text(
+            "site.toml",
+            "[[role]]\nrole = \"request_id\"\nnginx = [\"$http_x_txn_id\"]\n",
+        )
+        .expect("loads");
+        catalog.roles = Roles::with_user(set.roles);
+        catalog.roles.apply(&mut catalog.access);
+        assert!(can_link(&catalog, edge));
+        let a = catalog.access[catalog.access.len() - 1]
+            .parse(b"10.0.0.5 [20/Nov/2026:10:00:01 +0000] \"POST /orders HTTP/1.1\" 200 txn-7f3a")
+            .expect("parses");
+        assert_eq!(
+            access_ids(&a, &catalog.roles).request_id.as_deref(),
+            Some("txn-7f3a")
+        );
+        assert_eq!(access_ids(&a, Roles::builtin()), {
+            // the template's own request id is the fallback
+            Ids {
+                request_id: Some("txn-7f3a".into()),
+                ..Ids::default()
+            }
+        });
+        let mut bare = a.clone();
+        bare.request_id = None;
+        assert!(access_ids(&bare, Roles::builtin()).is_empty());
+        assert_eq!(
+            access_ids(&bare, &catalog.roles).request_id.as_deref(),
+            Some("txn-7f3a")
+        );
+    }
+
     /// `access_ids` as it was written in Rust before the roles table.
     fn access_ids_before_the_table(a: &AccessLine) -> Ids {
         let f = |k: &str| a.fields.get(k).filter(|v| !v.is_empty()).cloned();
