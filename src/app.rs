@@ -645,6 +645,21 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                     p.origin
                 ));
             }
+            for r in catalog.roles.user_entries() {
+                let fields: Vec<&str> = r
+                    .nginx
+                    .iter()
+                    .chain(&r.apache)
+                    .map(String::as_str)
+                    .collect();
+                s.push_str(&format!(
+                    "{:<28} {:<9} {} [{}]\n",
+                    format!("role:{}", r.role.name()),
+                    "user",
+                    fields.join(" "),
+                    r.origin
+                ));
+            }
             emit(&Target::Stdout, s.as_bytes(), out)?;
             Ok(exit::OK)
         }

@@ -49,6 +49,9 @@ pub struct Catalog {
     pub formats: Formats,
     /// The grammar files loaded, in order (explicit, then search path).
     pub files: Vec<String>,
+    /// Which access-log field carries which role (the user's `[[role]]`
+    /// entries and the built-ins).
+    pub roles: access::Roles,
 }
 
 /// Why a grammar file could not be used.
@@ -115,6 +118,7 @@ impl Catalog {
             user_count: 0,
             formats: Formats::builtin(),
             files: Vec::new(),
+            roles: access::Roles::builtin().clone(),
         }
     }
 
@@ -123,6 +127,7 @@ impl Catalog {
     pub fn with_user_files(files: &[String]) -> Result<Catalog, GrammarFileError> {
         let mut user = Vec::new();
         let mut defs = Vec::new();
+        let mut roles = Vec::new();
         let mut loaded = Vec::new();
         let searched = search_path_files();
         let explicit = files.len();
@@ -145,16 +150,20 @@ impl Catalog {
                 }
             };
             user.extend(set.access);
+            roles.extend(set.roles);
             defs.push(set.defs);
             loaded.push(f.clone());
         }
         let user_count = user.len();
         user.extend(access::builtin());
+        let roles = access::Roles::with_user(roles);
+        roles.apply(&mut user);
         Ok(Catalog {
             access: user,
             user_count,
             formats: Formats::new(defs),
             files: loaded,
+            roles,
         })
     }
 

@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use regex::Regex;
 use std::sync::LazyLock;
 
+use crate::access::{Role, Roles};
 use crate::catalog::{Catalog, Detection, Parsed, ParserId, DETECT_LINES};
 use crate::input::{self, Compression, Source};
 use crate::intern::Interner;
@@ -864,6 +865,7 @@ fn scan_file(
             path_host: path_host.as_deref(),
             region: &cfg.default_region,
             quotes: cfg.keep_quotes,
+            roles: &catalog.roles,
         },
         cited_candidates: 0,
         clock: Clock::default(),
@@ -1122,6 +1124,7 @@ fn scan_ids(
         path_host: path_host.as_deref(),
         region: &cfg.default_region,
         quotes: cfg.keep_quotes,
+        roles: &catalog.roles,
     };
     let format = catalog.name(parser);
     // Lines right after id-less request records, as line ranges.
@@ -1213,7 +1216,7 @@ fn scan_ids(
                             }
                         }
                         Parsed::Access(a) => {
-                            let aids = access_ids(&a);
+                            let aids = access_ids(&a, ctx.roles);
                             if !aids.values().any(|v| ids.contains(v)) {
                                 continue;
                             }
@@ -1313,6 +1316,8 @@ fn share(text: &str) -> Shared {
 struct LineCtx<'a> {
     /// Keep evidence lines' text.
     quotes: bool,
+    /// Which access-log fields hold ids.
+    roles: &'a Roles,
     label: &'a str,
     source: &'a str,
     path_host: Option<&'a str>,
@@ -1430,49 +1435,42 @@ pub fn classify_failure(text: &str) -> Failure {
     }
 }
 
-/// The access-log fields [`access_ids`] reads ids from (besides the
-/// request id the grammar recognises itself).
-const ACCESS_ID_FIELDS: &[&str] = &[
-    "http_x_request_id",
-    "http_x_correlation_id",
-    "http_traceparent",
-    "http_x_b3_traceid",
-    "http_x_trace_id",
-    "http_x_amzn_trace_id",
-    "http_x_job_id",
-    "upstream_http_twilio_request_id",
-    "sent_http_twilio_request_id",
-];
-
 /// Whether pass 2 can find anything in a file read with `parser`: an
 /// access-log format without any id field (plain `combined`, say) never
 /// shares an id with a POST, so its file need not be read again.
 fn can_link(catalog: &Catalog, parser: ParserId) -> bool {
     match parser {
         ParserId::Json | ParserId::Line(_) | ParserId::Logfmt | ParserId::Auto => true,
-        ParserId::Access(i) => catalog
-            .access
-            .get(i)
-            .is_none_or(|g| g.has_id_field(|name| ACCESS_ID_FIELDS.contains(&name))),
+        ParserId::Access(i) => catalog.access.get(i).is_none_or(|g| g.has_id_field()),
     }
 }
 
-fn access_ids(a: &AccessLine) -> Ids {
-    let f = |k: &str| a.fields.get(k).filter(|v| !v.is_empty()).cloned();
-    let trace = f("http_traceparent")
-        .and_then(|tp| tp.split('-').nth(1).map(String::from))
-        .or_else(|| f("http_x_b3_traceid"))
-        .or_else(|| f("http_x_trace_id"))
-        .or_else(|| f("http_x_amzn_trace_id"));
+/// An access line's ids, from the fields the roles table names for each
+/// (in its order, a site's `[[role]]` entries first). The request id falls
+/// back to the line's own: the server's id the template chose (among the
+/// strong sources, which are therefore not read here by name) or a JSON
+/// access log's.
+fn access_ids(a: &AccessLine, roles: &Roles) -> Ids {
+    let read = |role: Role| {
+        roles
+            .id_sources(role)
+            .iter()
+            .filter(|s| !(role == Role::RequestId && s.strong))
+            .find_map(|s| {
+                let v = a.fields.get(&s.field).filter(|v| !v.is_empty())?;
+                if s.traceparent {
+                    v.split('-').nth(1).map(String::from)
+                } else {
+                    Some(v.clone())
+                }
+            })
+    };
     Ids {
-        request_id: f("http_x_request_id")
-            .or_else(|| f("http_x_correlation_id"))
-            .or_else(|| a.request_id.clone()),
-        trace_id: trace,
-        span_id: None,
-        job_id: f("http_x_job_id"),
-        twilio_request_id: f("upstream_http_twilio_request_id")
-            .or_else(|| f("sent_http_twilio_request_id")),
+        request_id: read(Role::RequestId).or_else(|| a.request_id.clone()),
+        trace_id: read(Role::TraceId),
+        span_id: read(Role::SpanId),
+        job_id: read(Role::JobId),
+        twilio_request_id: read(Role::TwilioRequestId),
     }
 }
 
@@ -1589,7 +1587,7 @@ impl LineCtx<'_> {
                 host: client.clone(),
                 client_addr: client,
                 code_path: CodePath::default(),
-                ids: access_ids(a),
+                ids: access_ids(a, self.roles),
                 user_agent: a.user_agent.as_deref().map(share),
                 library: a.user_agent.as_deref().and_then(shared_library),
                 evidence: vec![self.evidence(n)],
@@ -2547,6 +2545,119 @@ mod tests {
                 can_link(&catalog, ParserId::Access(catalog.access.len() - 1)),
                 "{var}"
             );
+        }
+    }
+
+    #[test]
+    fn pass_two_reads_a_format_whose_id_field_has_a_sites_role() {
+        use crate::access::{load_grammar_text, AccessGrammar, Escape};
+        let mut catalog = Catalog::builtin();
+        catalog.access.push(
+            AccessGrammar::compile_nginx(
+                "edge",
+                r#"$remote_addr [$time_local] "$request" $status $http_x_txn_id"#,
+                Escape::Default,
+            )
+            .expect("compiles"),
+        );
+        let edge = ParserId::Access(catalog.access.len() - 1);
+        assert!(!can_link(&catalog, edge));
+        let set = load_grammar_text(
+            "site.toml",
+            "[[role]]\nrole = \"request_id\"\nnginx = [\"$http_x_txn_id\"]\n",
+        )
+        .expect("loads");
+        catalog.roles = Roles::with_user(set.roles);
+        catalog.roles.apply(&mut catalog.access);
+        assert!(can_link(&catalog, edge));
+        let a = catalog.access[catalog.access.len() - 1]
+            .parse(b"10.0.0.5 [20/Nov/2026:10:00:01 +0000] \"POST /orders HTTP/1.1\" 200 txn-7f3a")
+            .expect("parses");
+        assert_eq!(
+            access_ids(&a, &catalog.roles).request_id.as_deref(),
+            Some("txn-7f3a")
+        );
+        assert_eq!(access_ids(&a, Roles::builtin()), {
+            // the template's own request id is the fallback
+            Ids {
+                request_id: Some("txn-7f3a".into()),
+                ..Ids::default()
+            }
+        });
+        let mut bare = a.clone();
+        bare.request_id = None;
+        assert!(access_ids(&bare, Roles::builtin()).is_empty());
+        assert_eq!(
+            access_ids(&bare, &catalog.roles).request_id.as_deref(),
+            Some("txn-7f3a")
+        );
+    }
+
+    /// `access_ids` as it was written in Rust before the roles table.
+    fn access_ids_before_the_table(a: &AccessLine) -> Ids {
+        let f = |k: &str| a.fields.get(k).filter(|v| !v.is_empty()).cloned();
+        let trace = f("http_traceparent")
+            .and_then(|tp| tp.split('-').nth(1).map(String::from))
+            .or_else(|| f("http_x_b3_traceid"))
+            .or_else(|| f("http_x_trace_id"))
+            .or_else(|| f("http_x_amzn_trace_id"));
+        Ids {
+            request_id: f("http_x_request_id")
+                .or_else(|| f("http_x_correlation_id"))
+                .or_else(|| a.request_id.clone()),
+            trace_id: trace,
+            span_id: None,
+            job_id: f("http_x_job_id"),
+            twilio_request_id: f("upstream_http_twilio_request_id")
+                .or_else(|| f("sent_http_twilio_request_id")),
+        }
+    }
+
+    #[test]
+    fn the_built_in_roles_read_the_ids_they_read_before() {
+        let names = [
+            "http_x_request_id",
+            "http_x_correlation_id",
+            "http_traceparent",
+            "http_x_b3_traceid",
+            "http_x_trace_id",
+            "http_x_amzn_trace_id",
+            "http_x_job_id",
+            "upstream_http_twilio_request_id",
+            "sent_http_twilio_request_id",
+            "request_id",
+            "req_id",
+            "env_UNIQUE_ID",
+        ];
+        // every subset of the id fields, present, empty, or a traceparent
+        // with and without its parts; and with or without the line's own id
+        for mask in 0u32..1 << (names.len() + 1) {
+            for variant in 0..3 {
+                let mut a = AccessLine::default();
+                for (i, n) in names.iter().enumerate() {
+                    if mask & (1 << i) == 0 {
+                        continue;
+                    }
+                    let v = match (variant, *n) {
+                        (1, "http_traceparent") => "notraceparent".to_string(),
+                        (_, "http_traceparent") => {
+                            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string()
+                        }
+                        (2, _) if i % 3 == 0 => String::new(),
+                        _ => format!("{n}-{i}"),
+                    };
+                    a.fields.insert(n.to_string(), v);
+                }
+                if mask & (1 << names.len()) != 0 {
+                    a.request_id = Some("own".into());
+                }
+                assert_eq!(
+                    access_ids(&a, Roles::builtin()),
+                    access_ids_before_the_table(&a),
+                    "{:?}",
+                    a.fields
+                );
+            }
         }
     }
 

@@ -11,6 +11,7 @@ use nom::IResult;
 
 use crate::model::TimeAnchor;
 
+use super::roles::Roles;
 use super::strftime::StrfSpec;
 use super::template::{Field, Kind, Step, Unescape};
 use super::{AccessGrammar, Dialect, GrammarError};
@@ -132,16 +133,10 @@ fn bytes(strong: bool, dash_zero: bool) -> Kind {
     Kind::Bytes { strong, dash_zero }
 }
 
-fn duration(ms_per_unit: f64, strong: bool) -> Kind {
-    Kind::Duration {
-        ms_per_unit,
-        strong,
-        integer: true,
-    }
-}
-
-/// Field name and kind of a directive; `Err` names an unknown one.
-fn field_of(d: &Directive<'_>) -> Result<Field, String> {
+/// Field name and structural kind of a directive; `Err` names an unknown
+/// one. The parts the roles table names (client, ids, headers, durations,
+/// virtual host) are [`Kind::Other`] here: [`field_of`] gives their role.
+fn base_field(d: &Directive<'_>) -> Result<Field, String> {
     let a = d.arg.unwrap_or("");
     let named = |p: &str| {
         if a.is_empty() {
@@ -152,29 +147,17 @@ fn field_of(d: &Directive<'_>) -> Result<Field, String> {
     };
     let (name, kind, spaces) = match d.letter.as_str() {
         "a" if a == "c" => ("peer_addr".to_string(), Kind::Other, 0),
-        "a" => ("remote_addr".to_string(), Kind::RemoteAddr, 0),
+        "a" => ("remote_addr".to_string(), Kind::Other, 0),
         "A" => ("local_addr".to_string(), Kind::Other, 0),
         "b" => ("body_bytes_sent".to_string(), bytes(true, true), 0),
         "B" => ("body_bytes_sent".to_string(), bytes(true, false), 0),
         "C" => (header_key("cookie_", a), Kind::Other, 0),
-        "D" => ("request_time_us".to_string(), duration(0.001, true), 0),
-        "e" if a == "UNIQUE_ID" => ("env_UNIQUE_ID".to_string(), Kind::RequestId(true), 0),
+        "D" => ("request_time_us".to_string(), Kind::Other, 0),
         "e" => (format!("env_{a}"), Kind::Other, 0),
         "f" => ("filename".to_string(), Kind::Other, 0),
-        "h" => ("remote_host".to_string(), Kind::RemoteAddr, 0),
+        "h" => ("remote_host".to_string(), Kind::Other, 0),
         "H" => ("protocol".to_string(), Kind::Protocol, 0),
-        "i" => {
-            let key = header_key("http_", a);
-            let kind = match key.as_str() {
-                "http_referer" => Kind::Referer,
-                "http_user_agent" => Kind::UserAgent,
-                "http_x_forwarded_for" => Kind::ForwardedFor,
-                "http_x_request_id" => Kind::RequestId(false),
-                "http_host" => Kind::Vhost(false),
-                _ => Kind::Other,
-            };
-            (key, kind, 0)
-        }
+        "i" => (header_key("http_", a), Kind::Other, 0),
         "I" => ("bytes_received".to_string(), Kind::Number, 0),
         "k" => ("keepalive".to_string(), Kind::Number, 0),
         "l" => ("remote_logname".to_string(), Kind::Other, 0),
@@ -202,15 +185,15 @@ fn field_of(d: &Directive<'_>) -> Result<Field, String> {
             (format!("time_{a}"), Kind::TimeStrf(spec), spaces)
         }
         "T" => match a {
-            "" | "s" => ("request_time".to_string(), duration(1000.0, false), 0),
-            "ms" => ("request_time_ms".to_string(), duration(1.0, true), 0),
-            "us" => ("request_time_us".to_string(), duration(0.001, true), 0),
+            "" | "s" => ("request_time".to_string(), Kind::Other, 0),
+            "ms" => ("request_time_ms".to_string(), Kind::Other, 0),
+            "us" => ("request_time_us".to_string(), Kind::Other, 0),
             other => return Err(format!("unknown %{{{other}}}T unit")),
         },
         "u" => ("remote_user".to_string(), Kind::RemoteUser, 0),
         "U" => ("path".to_string(), Kind::Path, 0),
-        "v" => ("server_name".to_string(), Kind::Vhost(true), 0),
-        "V" => ("server_name_used".to_string(), Kind::Vhost(false), 0),
+        "v" => ("server_name".to_string(), Kind::Other, 0),
+        "V" => ("server_name_used".to_string(), Kind::Other, 0),
         "X" => ("connection_status".to_string(), Kind::Other, 0),
         "^ti" => (header_key("trailer_in_", a), Kind::Other, 0),
         "^to" => (header_key("trailer_out_", a), Kind::Other, 0),
@@ -220,8 +203,36 @@ fn field_of(d: &Directive<'_>) -> Result<Field, String> {
     Ok(Field { name, kind, spaces })
 }
 
-/// Compile a `LogFormat` string (already unquoted from the config).
+/// Field name and kind of a directive, its role from `roles`.
+fn field_of(d: &Directive<'_>, roles: &Roles) -> Result<Field, String> {
+    let mut f = base_field(d)?;
+    if let Some(k) = roles.apache(&f.name) {
+        f.kind = k;
+    }
+    Ok(f)
+}
+
+/// The field name of one directive written alone (`%{X-Request-ID}i` is
+/// `http_x_request_id`), for the roles table.
+pub(crate) fn directive_field(text: &str) -> Result<String, String> {
+    match directive(text) {
+        Ok(("", d)) => base_field(&d).map(|f| f.name),
+        _ => Err("not one Apache directive like %{X-Request-ID}i".to_string()),
+    }
+}
+
+/// Compile a `LogFormat` string with the built-in roles.
 pub(crate) fn compile(name: &str, format: &str) -> Result<AccessGrammar, GrammarError> {
+    compile_with(name, format, Roles::builtin())
+}
+
+/// Compile a `LogFormat` string (already unquoted from the config), the
+/// fields' roles from `roles`.
+pub(crate) fn compile_with(
+    name: &str,
+    format: &str,
+    roles: &Roles,
+) -> Result<AccessGrammar, GrammarError> {
     let mut steps = Vec::new();
     let mut rest = format;
     while !rest.is_empty() {
@@ -231,7 +242,8 @@ pub(crate) fn compile(name: &str, format: &str) -> Result<AccessGrammar, Grammar
                 match p {
                     Piece::Lit(l) => steps.push(Step::Lit(l.into_bytes())),
                     Piece::Dir(d) => {
-                        let f = field_of(&d).map_err(|m| GrammarError::at(name, format, at, m))?;
+                        let f = field_of(&d, roles)
+                            .map_err(|m| GrammarError::at(name, format, at, m))?;
                         steps.push(Step::Field(f));
                     }
                 }

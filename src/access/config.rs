@@ -7,13 +7,19 @@ use serde::Deserialize;
 
 use crate::formats::{DefTables, Defs};
 
+use super::roles::{self, RoleEntry, RoleToml, Roles};
 use super::{apache, nginx, AccessGrammar, Escape, GrammarError};
 
 /// Grammars loaded from one file.
 #[derive(Debug, Clone, Default)]
 pub struct GrammarSet {
-    /// Access-log formats.
+    /// Access-log formats (their fields given the built-in roles and the
+    /// file's own).
     pub access: Vec<AccessGrammar>,
+    /// `[[role]]` entries: which of a site's variables or headers carries
+    /// which role. [`Roles::with_user`] merges them with the built-in table;
+    /// [`Roles::apply`] gives them to formats from other files.
+    pub roles: Vec<RoleEntry>,
     /// Logger, line and wrapper definitions and site paths.
     pub defs: Defs,
 }
@@ -23,6 +29,8 @@ pub struct GrammarSet {
 struct FileDef {
     #[serde(default)]
     access: Vec<AccessDef>,
+    #[serde(default)]
+    role: Vec<RoleToml>,
     #[serde(default)]
     json: Vec<JsonDef>,
     #[serde(default)]
@@ -105,7 +113,17 @@ fn parse_toml(label: &str, text: &str) -> Result<GrammarSet, GrammarError> {
             message: e.message().to_string(),
         }
     })?;
-    let mut set = GrammarSet::default();
+    let mut set = GrammarSet {
+        roles: roles::compile_entries(label, def.role)?,
+        ..GrammarSet::default()
+    };
+    let merged;
+    let own_roles = if set.roles.is_empty() {
+        Roles::builtin()
+    } else {
+        merged = Roles::with_user(set.roles.clone());
+        &merged
+    };
     for a in def.access {
         let g = match a.dialect.as_str() {
             "nginx" => {
@@ -120,7 +138,7 @@ fn parse_toml(label: &str, text: &str) -> Result<GrammarSet, GrammarError> {
                         ))
                     }
                 };
-                nginx::compile(&format!("nginx:{}", a.name), &a.format, escape)
+                nginx::compile_with(&format!("nginx:{}", a.name), &a.format, escape, own_roles)
             }
             "apache" => {
                 if a.escape.is_some() {
@@ -129,7 +147,7 @@ fn parse_toml(label: &str, text: &str) -> Result<GrammarSet, GrammarError> {
                         format!("access grammar {}: `escape` is for nginx only", a.name),
                     ));
                 }
-                apache::compile(&format!("apache:{}", a.name), &a.format)
+                apache::compile_with(&format!("apache:{}", a.name), &a.format, own_roles)
             }
             other => {
                 return Err(GrammarError::plain(
@@ -196,6 +214,7 @@ fn sniff(text: &str) -> Option<Kind> {
     };
     let tables = [
         "[[access]]",
+        "[[role]]",
         "[[json]]",
         "[[logger]]",
         "[[line]]",
@@ -226,11 +245,11 @@ pub fn load_grammar_text(label: &str, text: &str) -> Result<GrammarSet, GrammarE
         Some(Kind::Toml) => parse_toml(label, text)?,
         Some(Kind::Nginx) => GrammarSet {
             access: nginx::load_config(label, text)?,
-            defs: Defs::default(),
+            ..GrammarSet::default()
         },
         Some(Kind::Apache) => GrammarSet {
             access: apache::load_config(label, text)?,
-            defs: Defs::default(),
+            ..GrammarSet::default()
         },
         None => {
             return Err(GrammarError {
@@ -239,14 +258,15 @@ pub fn load_grammar_text(label: &str, text: &str) -> Result<GrammarSet, GrammarE
                 position: None,
                 format: None,
                 message: "no grammar found: expected nginx `log_format` directives, Apache \
-                          `LogFormat` lines, or a TOML file with [[access]], [[logger]], [[line]], \
-                          [[wrapper]] or [[paths]] tables"
+                          `LogFormat` lines, or a TOML file with [[access]], [[role]], [[logger]], \
+                          [[line]], [[wrapper]] or [[paths]] tables"
                     .to_string(),
             })
         }
     };
     let d = &set.defs;
     if set.access.is_empty()
+        && set.roles.is_empty()
         && d.loggers.is_empty()
         && d.lines.is_empty()
         && d.wrappers.is_empty()

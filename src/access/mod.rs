@@ -1,6 +1,8 @@
 //! Access-log grammars: nginx `log_format` and Apache `LogFormat` strings
 //! compiled into line parsers, the built-in grammars (data files under
-//! `grammars/`), and the loader for a user's `--grammar` file.
+//! `grammars/`), the roles table that says which variable or header is a
+//! request id, trace id, client, upstream or duration (also data), and the
+//! loader for a user's `--grammar` file.
 //!
 //! This module owns turning one access-log line into an [`AccessLine`]. It
 //! does not read files, detect formats over many lines, or decide what a
@@ -15,6 +17,7 @@
 mod apache;
 mod config;
 mod nginx;
+mod roles;
 mod strftime;
 mod template;
 
@@ -26,6 +29,7 @@ use std::fmt;
 use crate::record::AccessLine;
 
 pub use config::{builtin, load_grammar_text, GrammarSet};
+pub use roles::{IdSource, Role, RoleEntry, Roles, ID_ROLES};
 pub use template::{split_request, TRAILING};
 
 use template::{Step, Template, Unescape};
@@ -234,16 +238,30 @@ impl AccessGrammar {
         self.template.parse(line)
     }
 
-    /// True when a field of the format is named by `pred` or holds a
-    /// request id (`$request_id`, `%{UNIQUE_ID}e`, …): what tells whether a
-    /// line of this format can ever carry a given id.
-    pub fn has_id_field(&self, pred: impl Fn(&str) -> bool) -> bool {
+    /// True when a field of the format holds an id (`$request_id`,
+    /// `%{UNIQUE_ID}e`, an `X-Request-ID` or `traceparent` header, any
+    /// field the roles table gives an id role): what tells whether a line
+    /// of this format can ever carry a given id.
+    pub fn has_id_field(&self) -> bool {
         self.template.steps.iter().any(|s| match s {
-            template::Step::Field(f) => {
-                matches!(f.kind, template::Kind::RequestId(_)) || pred(&f.name)
-            }
-            template::Step::Lit(_) => false,
+            Step::Field(f) => matches!(&f.kind, template::Kind::Role(r) if r.role.id().is_some()),
+            Step::Lit(_) => false,
         })
+    }
+
+    /// Give the fields the roles `roles` names (see [`Roles::apply`]).
+    pub(crate) fn apply_roles(&mut self, roles: &Roles) {
+        for s in &mut self.template.steps {
+            if let Step::Field(f) = s {
+                let role = match self.dialect {
+                    Dialect::Nginx => roles.nginx(&f.name),
+                    Dialect::Apache => roles.apache(&f.name),
+                };
+                if let Some(k) = role {
+                    f.kind = k;
+                }
+            }
+        }
     }
 
     /// How many fields the format has.

@@ -9,6 +9,7 @@ use nom::IResult;
 
 use crate::model::TimeAnchor;
 
+use super::roles::Roles;
 use super::template::{Field, Kind, Step};
 use super::{AccessGrammar, Escape, GrammarError};
 
@@ -71,10 +72,28 @@ pub(crate) fn pieces(format: &str) -> Result<Vec<Piece<'_>>, (usize, String)> {
     Ok(out)
 }
 
-/// What an nginx variable means to us.
+/// The name of one nginx variable written `$name` or `${name}` (the
+/// whole text), for the roles table.
+pub(crate) fn variable_name(text: &str) -> Option<String> {
+    match alt((braced_var, plain_var))(text) {
+        Ok(("", name)) => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+/// What an nginx variable means to us, with the built-in roles.
+#[cfg(test)]
 pub(crate) fn var_kind(name: &str) -> Kind {
+    var_kind_in(Roles::builtin(), name)
+}
+
+/// What an nginx variable means to us: its role in `roles`, else its part
+/// of the line's structure.
+pub(crate) fn var_kind_in(roles: &Roles, name: &str) -> Kind {
+    if let Some(k) = roles.nginx(name) {
+        return k;
+    }
     match name {
-        "remote_addr" => Kind::RemoteAddr,
         "remote_user" => Kind::RemoteUser,
         "time_local" => Kind::TimeClf(TimeAnchor::RequestEnd),
         "time_iso8601" => Kind::TimeIso,
@@ -95,11 +114,6 @@ pub(crate) fn var_kind(name: &str) -> Kind {
             strong: false,
             dash_zero: false,
         },
-        "request_time" => Kind::Duration {
-            ms_per_unit: 1000.0,
-            strong: false,
-            integer: false,
-        },
         "request_length"
         | "connection"
         | "connection_requests"
@@ -107,27 +121,26 @@ pub(crate) fn var_kind(name: &str) -> Kind {
         | "server_port"
         | "remote_port"
         | "content_length" => Kind::Number,
-        "upstream_addr" => Kind::UpstreamAddr,
-        "upstream_status" => Kind::UpstreamStatus,
-        "upstream_response_time" => Kind::UpstreamResponseTime,
-        "request_id" | "req_id" => Kind::RequestId(true),
-        "http_x_request_id" => Kind::RequestId(false),
-        "request_body" => Kind::RequestBody,
-        "host" => Kind::Vhost(true),
-        "server_name" | "http_host" => Kind::Vhost(false),
-        "http_referer" => Kind::Referer,
-        "http_user_agent" => Kind::UserAgent,
-        "http_x_forwarded_for" => Kind::ForwardedFor,
         n if n.starts_with("upstream_") && !n.starts_with("upstream_http_") => Kind::UpstreamOther,
         _ => Kind::Other,
     }
 }
 
-/// Compile a `log_format` body.
+/// Compile a `log_format` body with the built-in roles.
 pub(crate) fn compile(
     name: &str,
     format: &str,
     escape: Escape,
+) -> Result<AccessGrammar, GrammarError> {
+    compile_with(name, format, escape, Roles::builtin())
+}
+
+/// Compile a `log_format` body, the fields' roles from `roles`.
+pub(crate) fn compile_with(
+    name: &str,
+    format: &str,
+    escape: Escape,
+    roles: &Roles,
 ) -> Result<AccessGrammar, GrammarError> {
     let pieces = pieces(format).map_err(|(at, msg)| GrammarError::at(name, format, at, msg))?;
     let steps = pieces
@@ -136,7 +149,7 @@ pub(crate) fn compile(
             Piece::Lit(l) => Step::Lit(l.as_bytes().to_vec()),
             Piece::Var(v) => Step::Field(Field {
                 name: v.to_string(),
-                kind: var_kind(v),
+                kind: var_kind_in(roles, v),
                 spaces: 0,
             }),
         })

@@ -16,6 +16,7 @@ use crate::model::{Precision, Stamp, TimeAnchor};
 use crate::record::AccessLine;
 use crate::time::{parse_clf, parse_epoch_str, parse_iso8601};
 
+use super::roles::{Role, RoleField};
 use super::strftime::{StrfSpec, TimeParts};
 use super::LineError;
 
@@ -35,10 +36,11 @@ pub(crate) enum Unescape {
     Apache,
 }
 
-/// Which part of a request a field is, and how its value is typed.
+/// Which part of a request a field is, and how its value is typed. The
+/// parts the roles table names (ids, client, upstream, duration …) are
+/// [`Kind::Role`]; the others are the line's structure.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
-    RemoteAddr,
     RemoteUser,
     /// `[10/Oct/2000:13:55:36 -0700]` with or without brackets.
     TimeClf(TimeAnchor),
@@ -65,30 +67,12 @@ pub(crate) enum Kind {
         strong: bool,
         dash_zero: bool,
     },
-    /// A duration in some unit (milliseconds per unit), with its rank.
-    Duration {
-        ms_per_unit: f64,
-        strong: bool,
-        /// Written as a whole number (Apache `%D`, `%T`); nginx writes
-        /// `$request_time` with a fraction. Telling them apart keeps a
-        /// front nginx log from being read with an Apache format.
-        integer: bool,
-    },
     /// An integer that is not a size (`$request_length`, `%P`).
     Number,
-    UpstreamAddr,
-    UpstreamStatus,
-    UpstreamResponseTime,
-    /// Another `$upstream_*` list.
+    /// An `$upstream_*` list the roles table does not name.
     UpstreamOther,
-    /// Request id; `true` for the server's own id.
-    RequestId(bool),
-    RequestBody,
-    /// Virtual host; `true` for the strong source.
-    Vhost(bool),
-    Referer,
-    UserAgent,
-    ForwardedFor,
+    /// A field the roles table gives a role.
+    Role(RoleField),
     Other,
 }
 
@@ -100,31 +84,31 @@ impl Kind {
             self,
             Kind::Status(_)
                 | Kind::Bytes { .. }
-                | Kind::Duration { .. }
                 | Kind::Number
                 | Kind::TimeMsec
                 | Kind::TimeIso
                 | Kind::TimeClf(_)
                 | Kind::TimeStrf(_)
-                | Kind::RequestId(_)
+                | Kind::Role(RoleField { token: true, .. })
         )
     }
 
     fn is_upstream_list(&self) -> bool {
-        matches!(
-            self,
-            Kind::UpstreamAddr
-                | Kind::UpstreamStatus
-                | Kind::UpstreamResponseTime
-                | Kind::UpstreamOther
-        )
+        match self {
+            Kind::UpstreamOther => true,
+            Kind::Role(r) => r.is_upstream_list(),
+            _ => false,
+        }
     }
 
     fn describe(&self) -> &'static str {
         match self {
             Kind::Status(_) => "a 3-digit status",
             Kind::Bytes { .. } => "a byte count",
-            Kind::Duration { .. } => "a duration",
+            Kind::Role(RoleField {
+                role: Role::Duration,
+                ..
+            }) => "a duration",
             Kind::Number => "a number",
             Kind::TimeClf(_) => "a time like 10/Oct/2000:13:55:36 -0700",
             Kind::TimeIso => "an ISO 8601 time",
@@ -309,15 +293,14 @@ fn apply(
     // Which pass each kind belongs to.
     let strong = match &f.kind {
         Kind::TimeMsec | Kind::Status(true) | Kind::Request => true,
-        Kind::Bytes { strong, .. } | Kind::Duration { strong, .. } => *strong,
-        Kind::RequestId(s) | Kind::Vhost(s) => *s,
+        Kind::Bytes { strong, .. } => *strong,
+        Kind::Role(r) => r.strong,
         _ => false,
     };
     if strong != pass_strong {
         return;
     }
     match &f.kind {
-        Kind::RemoteAddr => set(&mut out.remote_addr, owned(), strong),
         Kind::RemoteUser => set(&mut out.remote_user, owned(), strong),
         Kind::TimeClf(anchor) => {
             if let Some(t) = v.and_then(parse_clf) {
@@ -363,22 +346,32 @@ fn apply(
             };
             set(&mut out.bytes_sent, n, strong);
         }
-        Kind::Duration { ms_per_unit, .. } => {
-            let d = v
-                .and_then(|s| s.parse::<f64>().ok())
-                .filter(|d| d.is_finite())
-                .map(|d| d * ms_per_unit);
-            set(&mut out.duration_ms, d, strong);
-        }
-        Kind::UpstreamAddr => set(&mut out.upstream_addr, owned(), strong),
-        Kind::UpstreamStatus => set(&mut out.upstream_status, owned(), strong),
-        Kind::UpstreamResponseTime => set(&mut out.upstream_response_time, owned(), strong),
-        Kind::RequestId(_) => set(&mut out.request_id, owned(), strong),
-        Kind::RequestBody => set(&mut out.request_body, owned(), strong),
-        Kind::Vhost(_) => set(&mut out.vhost, owned(), strong),
-        Kind::Referer => set(&mut out.referer, owned(), strong),
-        Kind::UserAgent => set(&mut out.user_agent, owned(), strong),
-        Kind::ForwardedFor => set(&mut out.forwarded_for, owned(), strong),
+        Kind::Role(r) => match r.role {
+            Role::RemoteAddr => set(&mut out.remote_addr, owned(), strong),
+            Role::Duration => {
+                let d = v
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .filter(|d| d.is_finite())
+                    .map(|d| d * r.ms_per_unit);
+                set(&mut out.duration_ms, d, strong);
+            }
+            Role::UpstreamAddr => set(&mut out.upstream_addr, owned(), strong),
+            Role::UpstreamStatus => set(&mut out.upstream_status, owned(), strong),
+            Role::UpstreamResponseTime => set(&mut out.upstream_response_time, owned(), strong),
+            Role::RequestId => set(&mut out.request_id, owned(), strong),
+            Role::RequestBody => set(&mut out.request_body, owned(), strong),
+            Role::Vhost => set(&mut out.vhost, owned(), strong),
+            Role::Referer => set(&mut out.referer, owned(), strong),
+            Role::UserAgent => set(&mut out.user_agent, owned(), strong),
+            Role::ForwardedFor => set(&mut out.forwarded_for, owned(), strong),
+            // the other ids are read from `fields` by name (see the roles
+            // table's id sources)
+            Role::TraceId
+            | Role::Traceparent
+            | Role::SpanId
+            | Role::JobId
+            | Role::TwilioRequestId => {}
+        },
         Kind::Number | Kind::UpstreamOther | Kind::Other => {}
     }
 }
@@ -621,14 +614,17 @@ fn valid(kind: &Kind, v: &[u8]) -> bool {
     match kind {
         Kind::Status(_) => v.len() == 3 && is_number(v),
         Kind::Bytes { .. } | Kind::Number => is_missing(v) || is_number(v),
-        Kind::Duration { integer: true, .. } => is_missing(v) || is_number(v),
-        Kind::Duration { .. } | Kind::UpstreamResponseTime => {
-            is_missing(v)
-                || is_decimal(v)
-                || (matches!(kind, Kind::UpstreamResponseTime)
-                    && v.iter()
-                        .all(|&b| b.is_ascii_digit() || b" .,:-".contains(&b)))
-        }
+        Kind::Role(r) => match r.role {
+            Role::Duration if r.integer => is_missing(v) || is_number(v),
+            Role::Duration => is_missing(v) || is_decimal(v),
+            Role::UpstreamResponseTime => {
+                is_missing(v)
+                    || is_decimal(v)
+                    || v.iter()
+                        .all(|&b| b.is_ascii_digit() || b" .,:-".contains(&b))
+            }
+            _ => true,
+        },
         Kind::TimeClf(_) => std::str::from_utf8(v).ok().and_then(parse_clf).is_some(),
         Kind::TimeIso => std::str::from_utf8(v)
             .ok()

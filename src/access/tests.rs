@@ -116,8 +116,9 @@ fn nginx_variable_kinds() {
     );
     assert_eq!(var_kind("msec"), Kind::TimeMsec);
     assert_eq!(var_kind("upstream_connect_time"), Kind::UpstreamOther);
-    assert_eq!(var_kind("http_x_request_id"), Kind::RequestId(false));
-    assert_eq!(var_kind("request_id"), Kind::RequestId(true));
+    let request_id = |strong: bool| move |k: Kind| matches!(k, Kind::Role(r) if r.role == Role::RequestId && r.strong == strong && r.token);
+    assert!(request_id(false)(var_kind("http_x_request_id")));
+    assert!(request_id(true)(var_kind("request_id")));
     assert_eq!(var_kind("http_accept"), Kind::Other);
 }
 
@@ -1250,4 +1251,325 @@ proptest! {
         let _ = AccessGrammar::compile_apache("f", &fmt);
         let _ = load_grammar_text("f", &fmt);
     }
+}
+
+// ---------------------------------------------------------- roles
+
+/// The kind of the only field of a one-field format.
+fn only_field(g: &AccessGrammar) -> Kind {
+    steps(g)
+        .iter()
+        .find_map(|s| match s {
+            Step::Field(f) => Some(f.kind.clone()),
+            Step::Lit(_) => None,
+        })
+        .unwrap_or(Kind::Other)
+}
+
+fn apache_kind(directive: &str) -> Kind {
+    let g = AccessGrammar::compile_apache("t", &format!("{directive} x"))
+        .unwrap_or_else(|e| panic!("{directive}: {e}"));
+    only_field(&g)
+}
+
+/// (role, strong, token, ms per unit, whole numbers) of a role kind.
+fn role_of(k: &Kind) -> Option<(Role, bool, bool, f64, bool)> {
+    match k {
+        Kind::Role(r) => Some((r.role, r.strong, r.token, r.ms_per_unit, r.integer)),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_roles_table_gives_both_compilers_the_roles_they_had() {
+    let n = roles::builtin_entry_count().expect("grammars/access-roles.toml compiles");
+    assert!(n >= 20, "{n}");
+    use Role::*;
+    // (source, role, strong, token, ms per unit): what the compilers knew in
+    // Rust before the table
+    let nginx: &[(&str, Role, bool, bool, f64)] = &[
+        ("request_id", RequestId, true, true, 1.0),
+        ("req_id", RequestId, true, true, 1.0),
+        ("http_x_request_id", RequestId, false, true, 1.0),
+        ("http_x_correlation_id", RequestId, false, false, 1.0),
+        ("http_traceparent", Traceparent, false, false, 1.0),
+        ("http_x_b3_traceid", TraceId, false, false, 1.0),
+        ("http_x_trace_id", TraceId, false, false, 1.0),
+        ("http_x_amzn_trace_id", TraceId, false, false, 1.0),
+        ("http_x_job_id", JobId, false, false, 1.0),
+        (
+            "upstream_http_twilio_request_id",
+            TwilioRequestId,
+            false,
+            false,
+            1.0,
+        ),
+        (
+            "sent_http_twilio_request_id",
+            TwilioRequestId,
+            false,
+            false,
+            1.0,
+        ),
+        ("remote_addr", RemoteAddr, false, false, 1.0),
+        ("http_x_forwarded_for", ForwardedFor, false, false, 1.0),
+        ("upstream_addr", UpstreamAddr, false, false, 1.0),
+        ("upstream_status", UpstreamStatus, false, false, 1.0),
+        (
+            "upstream_response_time",
+            UpstreamResponseTime,
+            false,
+            false,
+            1.0,
+        ),
+        ("request_time", Duration, false, true, 1000.0),
+        ("request_body", RequestBody, false, false, 1.0),
+        ("http_user_agent", UserAgent, false, false, 1.0),
+        ("http_referer", Referer, false, false, 1.0),
+        ("host", Vhost, true, false, 1.0),
+        ("server_name", Vhost, false, false, 1.0),
+        ("http_host", Vhost, false, false, 1.0),
+    ];
+    for &(v, role, strong, token, ms) in nginx {
+        assert_eq!(
+            role_of(&nginx::var_kind(v)),
+            Some((role, strong, token, ms, false)),
+            "${v}"
+        );
+    }
+    let apache: &[(&str, Role, bool, bool, f64)] = &[
+        ("%{UNIQUE_ID}e", RequestId, true, true, 1.0),
+        ("%{X-Request-ID}i", RequestId, false, true, 1.0),
+        ("%{x-request-id}i", RequestId, false, true, 1.0),
+        ("%{X-Correlation-ID}i", RequestId, false, false, 1.0),
+        ("%{traceparent}i", Traceparent, false, false, 1.0),
+        ("%{X-B3-TraceId}i", TraceId, false, false, 1.0),
+        ("%{X-Amzn-Trace-Id}i", TraceId, false, false, 1.0),
+        ("%{X-Job-Id}i", JobId, false, false, 1.0),
+        ("%{Twilio-Request-Id}o", TwilioRequestId, false, false, 1.0),
+        ("%h", RemoteAddr, false, false, 1.0),
+        ("%a", RemoteAddr, false, false, 1.0),
+        ("%{X-Forwarded-For}i", ForwardedFor, false, false, 1.0),
+        ("%T", Duration, false, true, 1000.0),
+        ("%{s}T", Duration, false, true, 1000.0),
+        ("%{ms}T", Duration, true, true, 1.0),
+        ("%{us}T", Duration, true, true, 0.001),
+        ("%D", Duration, true, true, 0.001),
+        ("%{User-Agent}i", UserAgent, false, false, 1.0),
+        ("%{Referer}i", Referer, false, false, 1.0),
+        ("%v", Vhost, true, false, 1.0),
+        ("%V", Vhost, false, false, 1.0),
+        ("%{Host}i", Vhost, false, false, 1.0),
+    ];
+    for &(d, role, strong, token, ms) in apache {
+        assert_eq!(
+            role_of(&apache_kind(d)),
+            Some((role, strong, token, ms, true)),
+            "{d}"
+        );
+    }
+    // what the table does not name keeps its structural kind
+    assert_eq!(apache_kind("%{c}a"), Kind::Other);
+    assert_eq!(apache_kind("%{unique_id}e"), Kind::Other);
+    assert_eq!(apache_kind("%{X-Txn-Id}i"), Kind::Other);
+    assert_eq!(nginx::var_kind("http_x_txn_id"), Kind::Other);
+    assert_eq!(nginx::var_kind("upstream_http_x_cache"), Kind::Other);
+    assert_eq!(
+        nginx::var_kind("upstream_cache_status"),
+        Kind::UpstreamOther
+    );
+    // ids are read in the table's order, each field once
+    let fields = |r: Role| -> Vec<&str> {
+        Roles::builtin()
+            .id_sources(r)
+            .iter()
+            .map(|s| s.field.as_str())
+            .collect()
+    };
+    assert_eq!(
+        fields(Role::RequestId),
+        [
+            "http_x_request_id",
+            "http_x_correlation_id",
+            "request_id",
+            "req_id",
+            "env_UNIQUE_ID"
+        ]
+    );
+    assert_eq!(
+        fields(Role::TraceId),
+        [
+            "http_traceparent",
+            "http_x_b3_traceid",
+            "http_x_trace_id",
+            "http_x_amzn_trace_id"
+        ]
+    );
+    assert!(fields(Role::SpanId).is_empty());
+    assert_eq!(fields(Role::JobId), ["http_x_job_id"]);
+    assert_eq!(
+        fields(Role::TwilioRequestId),
+        [
+            "upstream_http_twilio_request_id",
+            "sent_http_twilio_request_id"
+        ]
+    );
+}
+
+const TXN_ROLE: &str = r#"
+[[role]]
+role = "request_id"
+nginx = ["$http_x_txn_id"]
+apache = ["%{X-Txn-Id}i"]
+"#;
+
+#[test]
+fn a_role_in_a_grammar_file_gives_a_sites_header_its_role() {
+    let format = r#"$remote_addr [$time_local] "$request" $status $http_x_txn_id"#;
+    let line = br#"10.0.0.5 [20/Nov/2026:10:00:01 +0000] "POST /2010-04-01/Accounts/AC1/Messages.json HTTP/1.1" 201 txn-7f3a"#;
+    // without a role the header is only a header: no id field
+    let plain = AccessGrammar::compile_nginx("edge", format, Escape::Default).unwrap();
+    assert!(!plain.has_id_field());
+    assert_eq!(ok(&plain, line).request_id, None);
+
+    // the role and the format in one file
+    let text = format!(
+        "{TXN_ROLE}\n[[access]]\nname = \"edge\"\ndialect = \"nginx\"\nformat = '''{format}'''\n"
+    );
+    let set = load_grammar_text("site.toml", &text).unwrap();
+    assert_eq!(set.roles.len(), 1);
+    assert_eq!(set.roles[0].role, Role::RequestId);
+    assert_eq!(set.roles[0].origin, "site.toml");
+    let edge = &set.access[0];
+    assert!(edge.has_id_field());
+    let l = ok(edge, line);
+    assert_eq!(s(&l.request_id), Some("txn-7f3a"));
+    assert!(is_exact(&l));
+
+    // a file of roles alone is a grammar file; its roles reach formats from
+    // other files (an nginx config, an Apache one) through `apply`
+    let only = load_grammar_text("roles.toml", TXN_ROLE).unwrap();
+    assert!(only.access.is_empty());
+    let mut others = vec![
+        plain,
+        AccessGrammar::compile_apache("web", r#"%h %t "%r" %>s "%{X-Txn-Id}i""#).unwrap(),
+    ];
+    assert!(!others[1].has_id_field());
+    let roles = Roles::with_user(only.roles);
+    assert_eq!(roles.user_entries().len(), 1);
+    roles.apply(&mut others);
+    assert!(others.iter().all(AccessGrammar::has_id_field));
+    assert_eq!(s(&ok(&others[0], line).request_id), Some("txn-7f3a"));
+    let l = ok(
+        &others[1],
+        br#"10.0.0.5 [20/Nov/2026:10:00:01 +0000] "POST /orders HTTP/1.1" 200 "txn-7f3a""#,
+    );
+    assert_eq!(s(&l.request_id), Some("txn-7f3a"));
+    // a site's id is read before the built-in ones
+    assert_eq!(roles.id_sources(Role::RequestId)[0].field, "http_x_txn_id");
+    // the built-in table is untouched
+    assert_eq!(
+        Roles::builtin().id_sources(Role::RequestId)[0].field,
+        "http_x_request_id"
+    );
+}
+
+#[test]
+fn a_sites_role_replaces_the_built_in_one() {
+    let set = load_grammar_text(
+        "site.toml",
+        "[[role]]\nrole = \"trace_id\"\napache = [\"%{X-Correlation-ID}i\"]\n",
+    )
+    .unwrap();
+    let roles = Roles::with_user(set.roles);
+    let fields = |r: Role| -> Vec<String> {
+        roles
+            .id_sources(r)
+            .iter()
+            .map(|s| s.field.clone())
+            .collect()
+    };
+    assert_eq!(fields(Role::TraceId)[0], "http_x_correlation_id");
+    assert!(!fields(Role::RequestId).contains(&"http_x_correlation_id".to_string()));
+    let mut g = vec![AccessGrammar::compile_apache(
+        "egress",
+        r#"%h %t "%r" %>s %D "%{X-Correlation-ID}i""#,
+    )
+    .unwrap()];
+    let line = br#"10.0.0.5 [20/Nov/2026:10:00:01 +0000] "POST /2010-04-01/Accounts/AC1/Messages.json HTTP/1.1" 201 183000 "corr-1""#;
+    // built in, X-Correlation-ID is a request id
+    assert_eq!(s(&ok(&g[0], line).request_id), Some("corr-1"));
+    roles.apply(&mut g);
+    let l = ok(&g[0], line);
+    assert_eq!(l.request_id, None);
+    assert_eq!(
+        l.fields.get("http_x_correlation_id").map(String::as_str),
+        Some("corr-1")
+    );
+    assert!(g[0].has_id_field(), "a trace id links too");
+    // the rest of the line reads as before
+    assert_eq!(l.duration_ms, Some(183.0));
+    assert_eq!(l.status, Some(201));
+}
+
+#[test]
+fn role_tables_are_checked() {
+    for (table, want) in [
+        (
+            "role = \"requestid\"\nnginx = [\"$x\"]",
+            "unknown role `requestid`",
+        ),
+        ("role = \"duration\"\nnginx = [\"$x\"]", "needs its unit"),
+        (
+            "role = \"duration\"\nunit = \"min\"\nnginx = [\"$x\"]",
+            "unit must be s, ms, us or ns",
+        ),
+        (
+            "role = \"referer\"\nunit = \"s\"\nnginx = [\"$x\"]",
+            "unit is for a duration only",
+        ),
+        ("role = \"referer\"", "names no nginx variable"),
+        (
+            "role = \"referer\"\nnginx = [\"http_x\"]",
+            "not one nginx variable",
+        ),
+        (
+            "role = \"referer\"\nnginx = [\"$a $b\"]",
+            "not one nginx variable",
+        ),
+        (
+            "role = \"referer\"\napache = [\"%{X}i %h\"]",
+            "not one Apache directive",
+        ),
+        (
+            "role = \"referer\"\napache = [\"%{m}T\"]",
+            "unknown %{m}T unit",
+        ),
+        (
+            "role = \"referer\"\nnginx = [\"$x\"]\nheader = \"x\"",
+            "unknown field",
+        ),
+    ] {
+        let e = load_grammar_text("r.toml", &format!("[[role]]\n{table}\n")).unwrap_err();
+        assert!(e.to_string().contains(want), "{table}: {e}");
+        assert!(e.to_string().starts_with("r.toml"), "{e}");
+    }
+    // `client` is another name for `remote_addr`; a duration takes its unit
+    let both = load_grammar_text(
+        "r.toml",
+        "[[role]]\nrole = \"client\"\napache = [\"%{X-Real-IP}i\"]\n\n\
+         [[role]]\nrole = \"duration\"\nunit = \"ms\"\nstrong = true\nnginx = [\"${upstream_ms}\"]\n",
+    )
+    .unwrap();
+    assert_eq!(both.roles[0].role, Role::RemoteAddr);
+    let roles = Roles::with_user(both.roles);
+    let mut g = vec![AccessGrammar::compile_nginx(
+        "t",
+        "$remote_addr $request_time $upstream_ms",
+        Escape::Default,
+    )
+    .unwrap()];
+    roles.apply(&mut g);
+    let l = ok(&g[0], b"10.0.0.1 0.500 412");
+    assert_eq!(l.duration_ms, Some(412.0), "the strong duration wins");
 }

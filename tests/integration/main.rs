@@ -13,6 +13,7 @@ mod grammars_cli;
 mod hostile;
 mod investigate_cli;
 mod properties;
+mod roles_cli;
 mod scenarios;
 mod sharding;
 mod snapshots;
