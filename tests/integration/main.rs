@@ -17,3 +17,4 @@ mod scenarios;
 mod sharding;
 mod snapshots;
 mod trust;
+mod wrapped_site;
