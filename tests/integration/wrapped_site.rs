@@ -23,8 +23,8 @@
 //! at the wrapped files' lines, mapped back to the samples' here.
 //!
 //! Variants isolate what the mixed site needs: every app log in CRI (one
-//! `0.log` per container), and a POST line cut in two by CRI-O's conmon
-//! (`P` then `F`).
+//! `0.log` per container, or kubelet-rotated), and a POST line cut in two
+//! by CRI-O's conmon (`P` then `F`).
 //!
 //! Hosts: `input::host_from_path` takes the nearest directory above a file
 //! that is not a generic name; for `…/var/log/pods/<ns>_<pod>_<uid>/<container>/0.log`
@@ -463,6 +463,8 @@ enum Older {
     /// In the same `0.log` as the newer lines: the container ran all day
     /// and its log stayed under the kubelet's 10 MiB rotation size.
     SameFile,
+    /// In the file the kubelet rotated `0.log` to (`0.log.<time>`).
+    KubeletRotated,
 }
 
 /// worker-1 runs CRI-O: its log is written by conmon, and one POST request
@@ -566,7 +568,10 @@ fn build(older: Older, conmon_cut: bool) -> Site {
             .copied()
             .filter(|s| older != Older::CloudWatch || (*s != older_web && *s != older_worker))
             .collect();
-        let segments: Vec<&[&str]> = vec![&in_cri[..]];
+        let segments: Vec<&[&str]> = match older {
+            Older::KubeletRotated => in_cri.chunks(1).collect(),
+            _ => vec![&in_cri[..]],
+        };
         pod_log(
             &mut site,
             &dir,
@@ -932,6 +937,18 @@ fn mixed_site_gives_the_same_verdicts_as_the_plain_logs() {
 #[test]
 fn kubernetes_site_gives_the_same_verdicts_as_the_plain_logs() {
     check_site(&build(Older::SameFile, false));
+}
+
+/// Every app log in CRI, the older lines in the file the kubelet rotated
+/// 0.log to. Fails today: `input::source_name` keeps
+/// `0.log.20261120-155933` apart from `0.log` (it strips `.N` and 8- or
+/// 10-digit dates, not the kubelet's `.YYYYMMDD-HHMMSS`), so the rotated
+/// file is a source that ends before 18:10 and +14155550108 becomes
+/// inconclusive.
+#[test]
+#[ignore = "engine gap: source_name does not group the kubelet's 0.log.<YYYYMMDD-HHMMSS> with 0.log"]
+fn kubelet_rotated_site_gives_the_same_verdicts_as_the_plain_logs() {
+    check_site(&build(Older::KubeletRotated, false));
 }
 
 /// The Kubernetes site with worker-1 on CRI-O, one POST line cut in two.
