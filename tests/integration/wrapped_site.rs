@@ -23,8 +23,9 @@
 //! at the wrapped files' lines, mapped back to the samples' here.
 //!
 //! Variants isolate what the mixed site needs: every app log in CRI (one
-//! `0.log` per container, or kubelet-rotated), and a POST line cut in two
-//! by CRI-O's conmon (`P` then `F`).
+//! `0.log` per container, or kubelet-rotated), a POST line cut in two by
+//! CRI-O's conmon (`P` then `F`), and `extract` on the CloudWatch export and
+//! on the Firehose objects alone.
 //!
 //! Hosts: `input::host_from_path` takes the nearest directory above a file
 //! that is not a generic name; for `…/var/log/pods/<ns>_<pod>_<uid>/<container>/0.log`
@@ -244,6 +245,19 @@ struct Site {
 }
 
 impl Site {
+    fn new() -> Site {
+        let mut site = Site {
+            dir: tempfile::tempdir().expect("temp dir"),
+            map: BTreeMap::new(),
+            rng: Lcg(0x5eed_0010),
+        };
+        if std::env::var_os(KEEP_VAR).is_some() {
+            site.dir.disable_cleanup(true);
+            eprintln!("{KEEP_VAR}: the wrapped site is kept in {}", site.path());
+        }
+        site
+    }
+
     fn path(&self) -> String {
         self.dir.path().to_string_lossy().into_owned()
     }
@@ -475,15 +489,7 @@ const CUT_LINE: u64 = 12;
 
 /// Build the wrapped site.
 fn build(older: Older, conmon_cut: bool) -> Site {
-    let mut site = Site {
-        dir: tempfile::tempdir().expect("temp dir"),
-        map: BTreeMap::new(),
-        rng: Lcg(0x5eed_0010),
-    };
-    if std::env::var_os(KEEP_VAR).is_some() {
-        site.dir.disable_cleanup(true);
-        eprintln!("{KEEP_VAR}: the wrapped site is kept in {}", site.path());
-    }
+    let mut site = Site::new();
 
     // Plain files, as they are.
     for s in [
@@ -588,17 +594,7 @@ fn build(older: Older, conmon_cut: bool) -> Site {
         // web-1's older lines, from before the move to Kubernetes, when
         // web-1 was a VM shipping its log with the CloudWatch agent
         // (`log_stream_name = "{hostname}"`), exported to S3.
-        let file = format!(
-            "s3/acme-clinic-logs/exportedlogs/{}/web-1/000000.gz",
-            site.rng.uuid()
-        );
-        let mut text = String::new();
-        for (i, l) in sample_lines(older_web).iter().enumerate() {
-            let at = read_time(&mut site.rng, own_time(l));
-            text.push_str(&format!("{} {l}\n", cloudwatch_time(at.div_euclid(MS))));
-            site.note(older_web, i as u64 + 1, &file, &[i as u64 + 1]);
-        }
-        site.write(&file, &gzip(text.as_bytes()));
+        cloudwatch_export(&mut site, older_web, "web-1");
         // CreateExportTask's permission check object
         site.write(
             "s3/acme-clinic-logs/exportedlogs/aws-logs-write-test",
@@ -623,6 +619,22 @@ fn build(older: Older, conmon_cut: bool) -> Site {
         "every sample log is placed in the wrapped site"
     );
     site
+}
+
+/// A sample log as a CloudWatch Logs export of log stream `stream`
+/// (CreateExportTask: `exportedlogs/<task id>/<stream>/000000.gz`).
+fn cloudwatch_export(site: &mut Site, sample: &str, stream: &str) {
+    let file = format!(
+        "s3/acme-clinic-logs/exportedlogs/{}/{stream}/000000.gz",
+        site.rng.uuid()
+    );
+    let mut text = String::new();
+    for (i, l) in sample_lines(sample).iter().enumerate() {
+        let at = read_time(&mut site.rng, own_time(l));
+        text.push_str(&format!("{} {l}\n", cloudwatch_time(at.div_euclid(MS))));
+        site.note(sample, i as u64 + 1, &file, &[i as u64 + 1]);
+    }
+    site.write(&file, &gzip(text.as_bytes()));
 }
 
 /// worker-1's older lines as Firehose objects of CloudWatch Logs
@@ -918,6 +930,52 @@ fn check_site(site: &Site) {
         problems.len(),
         problems.join("\n")
     );
+}
+
+/// `extract` on one sample log and on the wrapped site holding only it: the
+/// same POST attempts (evidence mapped) on the same hosts.
+fn check_one(site: &Site, sample: &str) {
+    let plain = format!("samples/logs/{sample}");
+    let want = attempts(site, &sidtrace("extract", &[], &plain).0, false);
+    let got = attempts(site, &sidtrace("extract", &[], &site.path()).0, true);
+    assert!(want.len() > 20, "{plain}'s POSTs: {want:#?}");
+    let show = |v: &[(String, String)]| {
+        v.iter()
+            .map(|(a, h)| format!("{a} host={h}"))
+            .collect::<Vec<_>>()
+    };
+    let mut problems = Vec::new();
+    differences("extract", &show(&want), &show(&got), &mut problems);
+    assert!(
+        problems.is_empty(),
+        "{plain} wrapped ({}): {} difference(s):\n{}",
+        site.path(),
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// worker-1's older log as Firehose objects: a record holds several events,
+/// a request and its response often in one record (one line); the stream
+/// is named after the host, so the host is the same.
+#[test]
+fn firehose_records_give_the_same_posts_as_the_plain_log() {
+    let mut site = Site::new();
+    firehose(&mut site, "worker-1/worker.log-20261120.zst");
+    check_one(&site, "worker-1/worker.log-20261120.zst");
+}
+
+/// web-1's older log as a CloudWatch Logs export. Fails today: the
+/// `syslog-rfc3339` wrapper (priority 40) matches an export line before
+/// `cloudwatch-export` (priority -20) when the message holds
+/// `<token> <word>:`, as structlog's `{"timestamp": "…", "level": …}` does
+/// (host `{"timestamp":`, ident `"2026-11-20T13`), so the inner JSON is cut.
+#[test]
+#[ignore = "engine gap: the syslog-rfc3339 wrapper peels CloudWatch export lines of spaced JSON"]
+fn cloudwatch_export_gives_the_same_posts_as_the_plain_log() {
+    let mut site = Site::new();
+    cloudwatch_export(&mut site, "web-1/app/clinic.log.1.gz", "web-1");
+    check_one(&site, "web-1/app/clinic.log.1.gz");
 }
 
 /// Issue 10's site: web-1's and worker-1's older lines in CloudWatch Logs.
