@@ -18,3 +18,4 @@ mod scenarios;
 mod sharding;
 mod snapshots;
 mod trust;
+mod wrapped_site;
