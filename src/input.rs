@@ -507,6 +507,19 @@ pub fn source_name(label: &str) -> String {
                 s.truncate(dot);
             }
         }
+        // the kubelet's rotation: 0.log.20261120-141500
+        if let Some(dot) = s.rfind('.') {
+            let tail = &s.as_bytes()[dot + 1..];
+            if tail.len() == 15
+                && tail[8] == b'-'
+                && tail
+                    .iter()
+                    .enumerate()
+                    .all(|(i, b)| i == 8 || b.is_ascii_digit())
+            {
+                s.truncate(dot);
+            }
+        }
         // -20261120 or -2026-11-20 or .2026-11-20
         if let Some(pos) = s.rfind(['-', '.', '_']) {
             let tail = &s[pos + 1..];
@@ -567,6 +580,25 @@ pub fn host_from_path(label: &str) -> Option<String> {
     if parts.len() < 2 {
         return None;
     }
+    // Kubernetes: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log
+    // and /var/log/containers/<pod>_<namespace>_<container>-<id>.log name the
+    // pod, the unit that has a clock and an address of its own
+    if let Some(i) = parts.iter().rposition(|p| *p == "pods") {
+        if let Some(dir) = parts.get(i + 1).filter(|_| i + 2 < parts.len()) {
+            let mut f = dir.splitn(3, '_');
+            if let (Some(_ns), Some(pod), Some(_uid)) = (f.next(), f.next(), f.next()) {
+                return Some(pod.to_string());
+            }
+        }
+    }
+    if parts.len() >= 2 && parts[parts.len() - 2] == "containers" {
+        let file = parts[parts.len() - 1];
+        if let Some((pod, _)) = file.split_once('_') {
+            if file.ends_with(".log") && !pod.is_empty() {
+                return Some(pod.to_string());
+            }
+        }
+    }
     parts[..parts.len() - 1]
         .iter()
         .rev()
@@ -582,6 +614,22 @@ mod tests {
         let mut v = Vec::new();
         let end = walk_lines(data, max, |n, l| v.push((n, l.to_vec())));
         (v, end)
+    }
+
+    #[test]
+    fn kubernetes_paths_name_the_pod_and_rotations_group() {
+        assert_eq!(
+            host_from_path("n1/var/log/pods/clinic_web-7d9f8-x2k4p_0b1c/web/0.log").as_deref(),
+            Some("web-7d9f8-x2k4p")
+        );
+        assert_eq!(
+            host_from_path("/var/log/containers/web-7d9f8-x2k4p_clinic_web-3f2a9c.log").as_deref(),
+            Some("web-7d9f8-x2k4p")
+        );
+        assert_eq!(
+            source_name("p/clinic_web-7d9f8_0b1c/web/0.log.20261120-155933.gz"),
+            source_name("p/clinic_web-7d9f8_0b1c/web/0.log")
+        );
     }
 
     #[test]

@@ -971,7 +971,6 @@ fn firehose_records_give_the_same_posts_as_the_plain_log() {
 /// `<token> <word>:`, as structlog's `{"timestamp": "…", "level": …}` does
 /// (host `{"timestamp":`, ident `"2026-11-20T13`), so the inner JSON is cut.
 #[test]
-#[ignore = "engine gap: the syslog-rfc3339 wrapper peels CloudWatch export lines of spaced JSON"]
 fn cloudwatch_export_gives_the_same_posts_as_the_plain_log() {
     let mut site = Site::new();
     cloudwatch_export(&mut site, "web-1/app/clinic.log.1.gz", "web-1");
@@ -986,7 +985,7 @@ fn cloudwatch_export_gives_the_same_posts_as_the_plain_log() {
 /// source, so the export object and each Firehose object are sources that
 /// end before 18:10 and +14155550108 becomes inconclusive.
 #[test]
-#[ignore = "engine gaps: syslog-rfc3339 peels CloudWatch export lines; export and Firehose objects are separate coverage sources"]
+#[ignore = "engine gap: coverage is per file-name source, so a host's CloudWatch export and Firehose objects are separate sources that each end early (issue 10)"]
 fn mixed_site_gives_the_same_verdicts_as_the_plain_logs() {
     check_site(&build(Older::CloudWatch, false));
 }
@@ -1004,7 +1003,6 @@ fn kubernetes_site_gives_the_same_verdicts_as_the_plain_logs() {
 /// file is a source that ends before 18:10 and +14155550108 becomes
 /// inconclusive.
 #[test]
-#[ignore = "engine gap: source_name does not group the kubelet's 0.log.<YYYYMMDD-HHMMSS> with 0.log"]
 fn kubelet_rotated_site_gives_the_same_verdicts_as_the_plain_logs() {
     check_site(&build(Older::KubeletRotated, false));
 }
