@@ -27,6 +27,7 @@ use std::sync::LazyLock;
 use crate::catalog::{Catalog, Detection, Parsed, ParserId, DETECT_LINES};
 use crate::input::{self, Compression, Source};
 use crate::intern::Interner;
+use crate::join;
 use crate::model::{
     Attempt, CodePath, ContextKind, ContextRecord, Evidence, Failure, Gap, Ids, Observer, Problem,
     Shared, SourceCoverage, Stamp, TimeAnchor,
@@ -505,6 +506,7 @@ impl Pass1Lines<'_> {
         }
     }
 
+    /// One line as it is.
     fn line(
         &mut self,
         out: &mut Pass1,
@@ -512,6 +514,83 @@ impl Pass1Lines<'_> {
         line: &[u8],
         kind: input::LineKind,
         parser: Option<ParserId>,
+    ) {
+        self.unit(out, n, line, kind, parser, None)
+    }
+
+    /// What the joiner of a file's split lines hands on.
+    fn event(&mut self, out: &mut Pass1, ev: join::Event<'_>, parser: Option<ParserId>) {
+        match ev {
+            join::Event::Line(n, line, kind) => self.line(out, n, line, kind, parser),
+            join::Event::Joined(j) => self.joined(out, j, parser),
+            join::Event::TooLong(t) => self.too_long(out, t),
+        }
+    }
+
+    /// A line the container runtime split, its pieces joined: read as one
+    /// line, every piece's line its evidence.
+    fn joined(&mut self, out: &mut Pass1, j: join::Joined, parser: Option<ParserId>) {
+        let Some(&n) = j.lines.first() else { return };
+        let mut kind = j.kind;
+        kind.candidate |= memchr::memmem::find(j.text.as_bytes(), PREFILTER).is_some();
+        if !j.ended {
+            out.problems.push(problem(
+                self.ctx.label,
+                Some(n),
+                format!(
+                    "a line split into {} piece(s) (lines {n}-{}) ends without its last piece \
+                     (the file ends first): read as far as it goes",
+                    j.lines.len(),
+                    j.lines.last().unwrap_or(&n)
+                ),
+            ));
+        }
+        self.unit(out, n, j.text.as_bytes(), kind, parser, Some(&j));
+    }
+
+    /// Pieces of a split line that would join into more than the line
+    /// bound: not read, said, and their candidates counted as unread.
+    fn too_long(&mut self, out: &mut Pass1, t: join::TooLong) {
+        out.problems.push(problem(
+            self.ctx.label,
+            Some(t.first),
+            format!(
+                "a line split into {} piece(s) (lines {}-{}) is longer than {} bytes{}: not read \
+                 (see --max-line-length)",
+                t.pieces,
+                t.first,
+                t.last,
+                t.bound,
+                if t.ended {
+                    ""
+                } else {
+                    " and ends without its last piece"
+                }
+            ),
+        ));
+        let (count, lines) = t.candidates;
+        out.summary.candidates += count;
+        for &n in &lines {
+            let msg = format!(
+                "candidate line (mentions Messages.json) not parsed: a piece of a split line \
+                 longer than {} bytes",
+                t.bound
+            );
+            self.unparsed_candidate(out, n, msg);
+        }
+        out.summary.unparsed_candidates += count.saturating_sub(lines.len() as u64);
+    }
+
+    /// Read one line, or the pieces of a split line joined (`joined`; then
+    /// `line` is their joined text).
+    fn unit(
+        &mut self,
+        out: &mut Pass1,
+        n: u64,
+        line: &[u8],
+        kind: input::LineKind,
+        parser: Option<ParserId>,
+        joined: Option<&join::Joined>,
     ) {
         if !self.any_content && !line.iter().all(u8::is_ascii_whitespace) {
             self.any_content = true;
@@ -536,7 +615,10 @@ impl Pass1Lines<'_> {
         // Lines are read strictly (a line no format reads is not parsed); a
         // candidate line that none reads is still searched as plain text,
         // since a sentence may name the call (`POST https://…/Messages.json`).
-        let parsed = self.catalog.read(parser, line, false);
+        let parsed = match joined {
+            Some(j) => Ok(self.catalog.parse_peeled(vec![j.record.clone()])),
+            None => self.catalog.read(parser, line, false),
+        };
         if want_sample {
             if let Ok(p) = &parsed {
                 if let Some(t) = time_of(p) {
@@ -576,8 +658,12 @@ impl Pass1Lines<'_> {
                         Parsed::App(r) => ctx.app_obs(r, n, &format, true),
                     };
                     match obs {
-                        Some(Ok(o)) => {
+                        Some(Ok(mut o)) => {
                             found = true;
+                            if let Some(j) = joined {
+                                o.attempt.evidence =
+                                    j.lines.iter().map(|&l| ctx.evidence(l)).collect();
+                            }
                             out.obs.push(o);
                         }
                         Some(Err(msg)) => {
@@ -608,9 +694,20 @@ impl Pass1Lines<'_> {
                     }
                 }
                 if found {
-                    out.attempt_lines.insert(n);
-                    if self.ctx.quotes {
-                        out.quotes.push((n, quote(line)));
+                    match joined {
+                        Some(j) => {
+                            out.attempt_lines.extend(j.lines.iter().copied());
+                            if self.ctx.quotes {
+                                out.quotes
+                                    .extend(j.raw.iter().map(|(l, t)| (*l, quote(t.as_bytes()))));
+                            }
+                        }
+                        None => {
+                            out.attempt_lines.insert(n);
+                            if self.ctx.quotes {
+                                out.quotes.push((n, quote(line)));
+                            }
+                        }
                     }
                 }
             }
@@ -760,6 +857,47 @@ fn detected_into(out: &mut Pass1, d: Option<Detection>, catalog: &Catalog, label
     }
 }
 
+/// The joiner of a file's split lines, when its wrapper splits them.
+fn joiner_for<'a>(
+    catalog: &'a Catalog,
+    d: Option<&Detection>,
+    cfg: &Config,
+) -> Option<join::Joiner<'a>> {
+    let w = join::splitting_wrapper(catalog, d)?;
+    join::Joiner::new(&catalog.formats, w, cfg.max_line, cfg.keep_quotes)
+}
+
+/// Hand a line to pass 1, through the joiner of split lines when the file
+/// has one.
+fn feed(
+    joiner: &mut Option<join::Joiner<'_>>,
+    lines: &mut Pass1Lines<'_>,
+    out: &mut Pass1,
+    n: u64,
+    line: &[u8],
+    kind: input::LineKind,
+) {
+    let p = out.parser;
+    match joiner {
+        None => lines.line(out, n, line, kind, p),
+        Some(j) => j.push(n, line, kind, &mut |ev| lines.event(out, ev, p)),
+    }
+}
+
+/// The probe for pieces of split lines, set once a file's wrapper is known
+/// (before that, every line is handed over anyway).
+struct LateProbe<'a>(&'a std::cell::OnceCell<join::Probe>);
+
+impl input::Needle for LateProbe<'_> {
+    fn find_in(&self, hay: &[u8]) -> Option<usize> {
+        self.0.get().and_then(|p| p.find_in(hay))
+    }
+
+    fn line_matches(&self, line: &[u8]) -> bool {
+        self.0.get().is_some_and(|p| p.line_matches(line))
+    }
+}
+
 /// Pass 1 over one file.
 fn scan_file(
     _idx: usize,
@@ -817,50 +955,75 @@ fn scan_file(
             &mut out, &mut lines, src, &ranges, cfg, &finder, step, progress,
         )
     } else {
+        // JSON records written back to back (Firehose's CloudWatch Logs
+        // objects) are read record by record, all on their one line
+        let (reader, units) = input::concatenated_json(reader, cfg.max_line);
         let mut head: Vec<(u64, Vec<u8>, input::LineKind)> = Vec::new();
         let mut detected = false;
         let head_n = DETECT_LINES as u64;
-        let end = input::scan_lines(
-            reader,
-            cfg.max_line,
-            head_n,
-            &finder,
-            step,
-            |n, line, kind| {
-                if !detected {
-                    head.push((n, line.to_vec(), kind));
-                    if n >= head_n {
-                        detected = true;
-                        let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-                        detected_into(
-                            &mut out,
-                            catalog.detect_in(&src.label, &refs),
-                            catalog,
-                            &src.label,
-                        );
-                        for (hn, hl, hk) in std::mem::take(&mut head) {
-                            let p = out.parser;
-                            lines.line(&mut out, hn, &hl, hk, p);
+        // the pieces of split lines are looked for once the wrapper is known
+        let probe: std::cell::OnceCell<join::Probe> = std::cell::OnceCell::new();
+        let mut joiner: Option<join::Joiner<'_>> = None;
+        let mut on_line = |n: u64, line: &[u8], kind: input::LineKind| -> bool {
+            if !detected {
+                head.push((n, line.to_vec(), kind));
+                if n >= head_n || head.len() as u64 >= head_n {
+                    detected = true;
+                    let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
+                    let d = catalog.detect_in(&src.label, &refs);
+                    joiner = joiner_for(catalog, d.as_ref(), cfg);
+                    if let Some(w) = d.as_ref().and_then(|d| d.wrapper) {
+                        if let Some(p) = catalog.formats.wrappers.get(w).and_then(join::Probe::of) {
+                            let _ = probe.set(p);
                         }
                     }
-                    return;
+                    detected_into(&mut out, d, catalog, &src.label);
+                    for (hn, hl, mut hk) in std::mem::take(&mut head) {
+                        hk.marked = joiner.as_ref().is_some_and(|j| j.marks(&hl));
+                        feed(&mut joiner, &mut lines, &mut out, hn, &hl, hk);
+                    }
                 }
-                let p = out.parser;
-                lines.line(&mut out, n, line, kind, p);
-            },
-        );
+                return joiner.as_ref().is_some_and(join::Joiner::wants_more);
+            }
+            feed(&mut joiner, &mut lines, &mut out, n, line, kind);
+            joiner.as_ref().is_some_and(join::Joiner::wants_more)
+        };
+        let end = match &units {
+            Some(boundary) => input::scan_units(
+                reader,
+                cfg.max_line,
+                boundary,
+                head_n,
+                &finder,
+                step,
+                |n, line, kind| {
+                    on_line(n, line, kind);
+                },
+            ),
+            None => input::scan_lines_ext(
+                reader,
+                cfg.max_line,
+                head_n,
+                &finder,
+                &LateProbe(&probe),
+                step,
+                &[],
+                &mut on_line,
+            ),
+        };
         if !detected {
             let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-            detected_into(
-                &mut out,
-                catalog.detect_in(&src.label, &refs),
-                catalog,
-                &src.label,
-            );
-            for (hn, hl, hk) in std::mem::take(&mut head) {
-                let p = out.parser;
-                lines.line(&mut out, hn, &hl, hk, p);
+            let d = catalog.detect_in(&src.label, &refs);
+            joiner = joiner_for(catalog, d.as_ref(), cfg);
+            detected_into(&mut out, d, catalog, &src.label);
+            for (hn, hl, mut hk) in std::mem::take(&mut head) {
+                hk.marked = joiner.as_ref().is_some_and(|j| j.marks(&hl));
+                feed(&mut joiner, &mut lines, &mut out, hn, &hl, hk);
             }
+        }
+        if let Some(j) = joiner.as_mut() {
+            let p = out.parser;
+            j.finish(&mut |ev| lines.event(&mut out, ev, p));
         }
         end
     };
@@ -927,15 +1090,13 @@ fn scan_chunks(
     progress: &Progress,
 ) -> input::WalkEnd {
     let mut end = input::WalkEnd::default();
+    let split_by;
     match head_lines(&src.path, cfg.max_line) {
         Ok(head) => {
             let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
-            detected_into(
-                out,
-                lines.catalog.detect_in(&src.label, &refs),
-                lines.catalog,
-                &src.label,
-            );
+            let d = lines.catalog.detect_in(&src.label, &refs);
+            split_by = join::splitting_wrapper(lines.catalog, d.as_ref());
+            detected_into(out, d, lines.catalog, &src.label);
             lines.any_content = head.iter().any(|l| !l.iter().all(u8::is_ascii_whitespace));
         }
         Err(e) => {
@@ -946,26 +1107,61 @@ fn scan_chunks(
     let parser = out.parser;
     let catalog = lines.catalog;
     let ctx = &lines.ctx;
+    // no split line may straddle two chunks
+    let aligned;
+    let ranges = match split_by {
+        Some(w) => {
+            let window = (cfg.max_line as u64).max(1 << 20);
+            aligned = join::align_cuts(&src.path, ranges, &catalog.formats, w, window)
+                .unwrap_or_else(|_| ranges.to_vec());
+            &aligned[..]
+        }
+        None => ranges,
+    };
+    let probe = split_by.and_then(|w| catalog.formats.wrappers.get(w).and_then(join::Probe::of));
+    let marker: &(dyn input::Needle + Sync) = match &probe {
+        Some(p) => p,
+        None => &input::NoNeedle,
+    };
     let parts: Vec<(Pass1, input::WalkEnd)> = ranges
         .par_iter()
         .map(|&(start, len)| {
-            let mut part = Pass1::default();
+            let mut part = Pass1 {
+                parser,
+                ..Pass1::default()
+            };
             let mut sink = Pass1Lines {
                 catalog,
                 ctx: *ctx,
                 cited_candidates: 0,
                 any_content: true,
             };
+            let mut joiner = split_by.and_then(|w| {
+                join::Joiner::new(&catalog.formats, w, cfg.max_line, cfg.keep_quotes)
+            });
             let count = |n: u64| progress.bytes(n);
             let e = match input::open_range_counted(&src.path, start, len, &count) {
-                Ok(r) => input::scan_lines(r, cfg.max_line, 0, finder, step, |n, l, k| {
-                    sink.line(&mut part, n, l, k, parser)
-                }),
+                Ok(r) => input::scan_lines_ext(
+                    r,
+                    cfg.max_line,
+                    0,
+                    finder,
+                    marker,
+                    step,
+                    &[],
+                    |n, l, k| {
+                        feed(&mut joiner, &mut sink, &mut part, n, l, k);
+                        joiner.as_ref().is_some_and(join::Joiner::wants_more)
+                    },
+                ),
                 Err(e) => input::WalkEnd {
                     error: Some(format!("read error: {e}")),
                     ..Default::default()
                 },
             };
+            if let Some(j) = joiner.as_mut() {
+                j.finish(&mut |ev| sink.event(&mut part, ev, parser));
+            }
             (part, e)
         })
         .collect();
