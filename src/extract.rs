@@ -2584,6 +2584,154 @@ mod tests {
         );
     }
 
+    /// A CRI log (containerd) whose POST lines are split into pieces, some
+    /// inside `Messages.json`, with stderr pieces in between: (the file, the
+    /// piece lines of each POST).
+    fn split_cri_log(dir: &std::path::Path) -> (Vec<Source>, Vec<Vec<u64>>) {
+        let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
+        let mut text = String::new();
+        let mut n = 0u64;
+        let mut posts = Vec::new();
+        let mut put = |text: &mut String, stream: &str, tag: &str, body: &str| {
+            n += 1;
+            text.push_str(&format!(
+                "2026-11-20T14:{:02}:{:02}.{n:06}Z {stream} {tag} {body}\n",
+                n / 3600 % 60,
+                n / 60 % 60
+            ));
+            n
+        };
+        for i in 0..400u64 {
+            let line = format!(
+                "{{\"time\":\"2026-11-20T14:12:{:02}.{i:03}Z\",\"level\":\"INFO\",\"msg\":\"twilio send\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}",
+                i % 60,
+                i % 1000
+            );
+            match i % 4 {
+                0 => {
+                    posts.push(vec![put(&mut text, "stdout", "F", &line)]);
+                }
+                _ => {
+                    // cut into i % 4 + 1 pieces, the first cut inside Messages.json
+                    let at = line.find("Messages.json").expect("url") + 5;
+                    let (a, rest) = line.split_at(at);
+                    let mut lines = vec![put(&mut text, "stdout", "P", a)];
+                    put(&mut text, "stderr", "P", "a warning ");
+                    put(&mut text, "stderr", "F", "in two pieces");
+                    let k = (i % 4) as usize;
+                    let step = rest.len() / k;
+                    for j in 0..k {
+                        let piece = if j + 1 == k {
+                            &rest[j * step..]
+                        } else {
+                            &rest[j * step..(j + 1) * step]
+                        };
+                        let tag = if j + 1 == k { "F" } else { "P" };
+                        lines.push(put(&mut text, "stdout", tag, piece));
+                    }
+                    posts.push(lines);
+                }
+            }
+            for _ in 0..5 {
+                put(
+                    &mut text,
+                    "stdout",
+                    "F",
+                    "{\"level\":\"INFO\",\"msg\":\"GET /healthz\"}",
+                );
+            }
+        }
+        let p = dir.join("0.log");
+        std::fs::write(&p, &text).expect("write");
+        (
+            vec![Source::file("0.log".into(), p, text.len() as u64)],
+            posts,
+        )
+    }
+
+    #[test]
+    fn split_lines_are_joined_alike_whole_and_in_chunks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (sources, posts) = split_cri_log(dir.path());
+        let whole = run_split(&sources, Split::default(), 1);
+        let evidence = |e: &Extraction| {
+            let mut v: Vec<Vec<u64>> = e
+                .attempts
+                .iter()
+                .map(|a| a.evidence.iter().map(|e| e.line).collect())
+                .collect();
+            v.sort();
+            v
+        };
+        let mut want = posts.clone();
+        want.sort();
+        assert_eq!(evidence(&whole), want);
+        assert!(whole.problems.is_empty(), "{:?}", whole.problems);
+        // chunks cut every 4 KiB fall inside piece sequences: the cuts move
+        let tiny = Split {
+            above: 0,
+            chunk: 4096,
+        };
+        let chunked = run_split(&sources, tiny, 2);
+        assert_eq!(evidence(&chunked), want);
+        assert_eq!(
+            format!("{:?}", whole.attempts),
+            format!("{:?}", chunked.attempts)
+        );
+        assert_eq!(whole.quotes, chunked.quotes);
+        let counts = |e: &Extraction| {
+            e.files
+                .iter()
+                .map(|f| (f.lines, f.bytes, f.candidates, f.posts, f.unparsed()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(counts(&whole), counts(&chunked));
+        assert!(chunked.problems.is_empty(), "{:?}", chunked.problems);
+    }
+
+    #[test]
+    fn firehose_records_written_back_to_back_are_read_one_by_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
+        let mut gz = Vec::new();
+        let mut plain = Vec::new();
+        for i in 0..50u64 {
+            let msg = format!("[INFO]\\t2026-11-20T14:13:{:02}.377Z\\td4f16801-f05c-4a2d-bef2-474cf9a31b{i:02}\\tPOST https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json to=+141555501{i:02} status=201 sid=SM{i:032x}\\n", i % 60);
+            let rec = format!("{{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"482911736054\",\"logGroup\":\"/aws/lambda/sms\",\"logStream\":\"2026/11/20/[$LATEST]ed22\",\"subscriptionFilters\":[\"f\"],\"logEvents\":[{{\"id\":\"1\",\"timestamp\":1795183990377,\"message\":\"START RequestId: x\\n\"}},{{\"id\":\"2\",\"timestamp\":1795183990377,\"message\":\"{msg}\"}}]}}");
+            // Firehose's S3 objects: one gzip member per record
+            let mut e = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, rec.as_bytes()).expect("gzip");
+            e.finish().expect("gzip");
+            plain.extend_from_slice(rec.as_bytes());
+        }
+        let mut sources = Vec::new();
+        for (name, bytes) in [("fh.gz", &gz), ("fh.json", &plain)] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).expect("write");
+            sources.push(Source::file(name.into(), p, bytes.len() as u64));
+        }
+        // each record is within the line bound, the (one) line ten times over it
+        let cfg = Config {
+            max_line: plain.len() / 10,
+            ..Config::default()
+        };
+        let ex = extract(&sources, &Catalog::builtin(), &cfg, &Progress::hidden());
+        for name in ["fh.gz", "fh.json"] {
+            let found: Vec<&Attempt> = ex
+                .attempts
+                .iter()
+                .filter(|a| &*a.evidence[0].file == name)
+                .collect();
+            assert_eq!(found.len(), 50, "{name}");
+            assert!(found
+                .iter()
+                .all(|a| a.evidence.len() == 1 && a.evidence[0].line == 1));
+            assert!(found.iter().all(|a| a.sid.is_some()));
+        }
+        assert!(ex.problems.is_empty(), "{:?}", ex.problems);
+        assert!(ex.files.iter().all(|f| f.lines == 1 && f.candidates == 50));
+    }
+
     #[test]
     fn long_and_short_request_ids_link_the_same_responses() {
         let linked = |rid: &str| {

@@ -1394,6 +1394,166 @@ mod scan_tests {
         }
     }
 
+    /// Units by hand: split at newlines and after the `}` of `boundary`,
+    /// each with its physical line; (units, lines, overlong count).
+    fn units_reference(data: &[u8], boundary: &[u8], max: usize) -> Seen {
+        let mut v = Vec::new();
+        let mut overlong = 0;
+        let mut line = 1u64;
+        let mut start = 0usize;
+        let mut i = 0usize;
+        let mut push = |unit: &[u8], line: u64, v: &mut Vec<(u64, Vec<u8>)>| {
+            if unit.len() > max {
+                overlong += 1;
+            } else {
+                v.push((line, unit.to_vec()));
+            }
+        };
+        while i < data.len() {
+            if data[i] == b'\n' {
+                let mut u = &data[start..i];
+                if let [rest @ .., b'\r'] = u {
+                    u = rest;
+                }
+                push(u, line, &mut v);
+                line += 1;
+                start = i + 1;
+            } else if data[i..].starts_with(boundary) {
+                push(&data[start..=i], line, &mut v);
+                start = i + 1;
+            }
+            i += 1;
+        }
+        if start < data.len() {
+            push(&data[start..], line, &mut v);
+        }
+        let lines = if data.is_empty() {
+            0
+        } else if data.ends_with(b"\n") {
+            line - 1
+        } else {
+            line
+        };
+        (v, lines, overlong)
+    }
+
+    fn units_fast(data: &[u8], boundary: &[u8], max: usize) -> Seen {
+        let none = memchr::memmem::Finder::new(b"\x00never\x00");
+        let mut v = Vec::new();
+        let end = scan_units(data, max, boundary, 0, &none, 0, |n, l, k| {
+            assert!(k.sample);
+            v.push((n, l.to_vec()));
+        });
+        (v, end.lines, end.overlong_count)
+    }
+
+    const BOUNDARY: &[u8] = b"}{\"messageType\":";
+
+    #[test]
+    fn concatenated_json_records_are_told_from_the_first_bytes() {
+        let read = |data: &[u8]| {
+            let (mut r, b) = concatenated_json(Box::new(io::Cursor::new(data.to_vec())), 1 << 20);
+            let mut back = Vec::new();
+            r.read_to_end(&mut back).expect("read");
+            assert_eq!(back, data, "the peeked bytes are put back");
+            b
+        };
+        let rec = br#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a}{b"}]}"#;
+        let two = [&rec[..], &rec[..]].concat();
+        assert_eq!(read(&two).as_deref(), Some(BOUNDARY));
+        // one record per line, a single record, JSON lines, text: no
+        let lines = [&rec[..], b"\n", &rec[..], b"\n"].concat();
+        assert_eq!(read(&lines), None);
+        assert_eq!(read(rec), None);
+        assert_eq!(read(br#"{"level":"info"}"#), None);
+        assert_eq!(read(b"127.0.0.1 - - [20/Nov/2026"), None);
+        assert_eq!(read(b""), None);
+        // a first record longer than the first peek
+        let mut long = br#"{"messageType":"DATA_MESSAGE","pad":""#.to_vec();
+        long.extend(std::iter::repeat_n(b'x', 200_000));
+        long.extend_from_slice(br#""}"#);
+        let two_long = [&long[..], &long[..]].concat();
+        assert_eq!(read(&two_long).as_deref(), Some(BOUNDARY));
+    }
+
+    #[test]
+    fn units_of_a_line_longer_than_the_buffer() {
+        let mut rec = br#"{"messageType":"DATA_MESSAGE","pad":""#.to_vec();
+        rec.extend(std::iter::repeat_n(b'x', 300_000));
+        rec.extend_from_slice(br#""}"#);
+        let mut data = Vec::new();
+        for _ in 0..12 {
+            data.extend_from_slice(&rec);
+        }
+        data.extend_from_slice(b"\nlast line\n");
+        for max in [1000usize, 400_000, 8 << 20] {
+            let got = units_fast(&data, BOUNDARY, max);
+            assert_eq!(got, units_reference(&data, BOUNDARY, max), "{max}");
+            assert_eq!(got.1, 2);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn units_are_the_records_and_lines_a_plain_split_finds(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(BOUNDARY.to_vec()),
+                    Just(b"}".to_vec()),
+                    Just(b"{\"messageType\":".to_vec()),
+                    Just(b"\n".to_vec()),
+                    Just(b"\r\n".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                ],
+                0..60,
+            ),
+            max in 8usize..200,
+        ) {
+            let data: Vec<u8> = parts.concat();
+            prop_assert_eq!(units_fast(&data, BOUNDARY, max), units_reference(&data, BOUNDARY, max));
+        }
+
+        #[test]
+        fn a_marker_and_asking_for_the_next_line_hand_over_exactly_those_lines(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(b"Messages.json".to_vec()),
+                    Just(b" P ".to_vec()),
+                    Just(b"\n".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                ],
+                0..60,
+            ),
+            max in 8usize..200,
+            follow in 0u64..3,
+        ) {
+            // reference: every line, marked and followed by hand
+            let data = parts.concat();
+            let mut want = Vec::new();
+            let mut owed = 0u64;
+            walk_lines(&data[..], max, |n, l| {
+                let cand = memchr::memmem::find(l, b"Messages.json").is_some();
+                let mark = memchr::memmem::find(l, b" P ").is_some();
+                if cand || mark || owed > 0 {
+                    want.push((n, l.to_vec(), mark));
+                }
+                owed = if mark { follow } else { owed.saturating_sub(1) };
+            });
+            let lit = memchr::memmem::Finder::new(b"Messages.json");
+            let marker = memchr::memmem::Finder::new(b" P ");
+            let mut got = Vec::new();
+            let mut owed = 0u64;
+            scan_lines_ext(&data[..], max, 0, &lit, &marker, u64::MAX / 2, &[], |n, l, k| {
+                if k.candidate || k.marked || owed > 0 {
+                    got.push((n, l.to_vec(), k.marked));
+                }
+                owed = if k.marked { follow } else { owed.saturating_sub(1) };
+                owed > 0
+            });
+            prop_assert_eq!(got, want);
+        }
+    }
+
     proptest! {
         #[test]
         fn never_misses_a_line_the_line_walk_finds(
