@@ -616,7 +616,9 @@ impl Pass1Lines<'_> {
         // candidate line that none reads is still searched as plain text,
         // since a sentence may name the call (`POST https://…/Messages.json`).
         let parsed = match joined {
-            Some(j) => Ok(self.catalog.parse_peeled(vec![j.record.clone()])),
+            Some(j) => Ok(self
+                .catalog
+                .parse_peeled(vec![j.record(&self.catalog.formats)])),
             None => self.catalog.read(parser, line, false),
         };
         if want_sample {

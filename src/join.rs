@@ -117,9 +117,9 @@ pub struct Joined {
     pub lines: Vec<u64>,
     /// Every piece's raw line (cut at a quote's length), when kept.
     pub raw: Vec<(u64, String)>,
-    /// The record: the joined inner text, with the first piece's time,
-    /// host and stream.
-    pub record: Peeled,
+    /// The first piece, its inner text taken out: its time, host and
+    /// stream are the record's.
+    pub first: Peeled,
     /// The joined inner text.
     pub text: String,
     /// The pieces' kinds, or'ed.
@@ -127,6 +127,14 @@ pub struct Joined {
     /// False when the last piece never came (the file, or the part of it
     /// read, ends first).
     pub ended: bool,
+}
+
+impl Joined {
+    /// The record the pieces make (the wrappers nested in the joined text
+    /// peeled): built only for the lines that are read.
+    pub fn record(&self, formats: &Formats) -> Peeled {
+        wrap::joined(formats, &self.first, self.text.clone())
+    }
 }
 
 /// A piece sequence whose joined text would be longer than the bound: not
@@ -277,7 +285,7 @@ impl<'a> Joiner<'a> {
         self.open[i].add(n, line, &inner, kind, self.bound, self.keep_raw);
         if !p.partial {
             let o = self.open.remove(i);
-            emit(o.finish(self.formats, self.bound, true));
+            emit(o.finish(self.bound, true));
         }
     }
 
@@ -285,7 +293,7 @@ impl<'a> Joiner<'a> {
     /// are (their last piece never came).
     pub fn finish(&mut self, emit: &mut dyn FnMut(Event<'_>)) {
         for o in std::mem::take(&mut self.open) {
-            emit(o.finish(self.formats, self.bound, false));
+            emit(o.finish(self.bound, false));
         }
     }
 }
@@ -328,7 +336,7 @@ impl Open {
         self.raw = Vec::new();
     }
 
-    fn finish<'l>(self, formats: &Formats, bound: usize, ended: bool) -> Event<'l> {
+    fn finish<'l>(self, bound: usize, ended: bool) -> Event<'l> {
         if self.over {
             return Event::TooLong(TooLong {
                 first: self.first_line,
@@ -339,11 +347,10 @@ impl Open {
                 ended,
             });
         }
-        let record = wrap::joined(formats, &self.first, self.text.clone());
         Event::Joined(Joined {
             lines: self.lines,
             raw: self.raw,
-            record,
+            first: self.first,
             text: self.text,
             kind: self.kind,
             ended,
