@@ -80,7 +80,11 @@ pub fn outer(formats: &Formats, line: &str) -> Option<usize> {
 /// when `w` does not read it or gives no single record.
 pub fn piece(formats: &Formats, w: usize, line: &str) -> Option<Peeled> {
     let def = formats.wrappers.get(w)?;
-    let mut got = peel_with(def, formats, line, &json_of(line))?;
+    let json = match def.matcher {
+        WrapMatch::Json { .. } => json_of(line),
+        WrapMatch::Pattern(_) => None,
+    };
+    let mut got = peel_with(def, formats, line, &json)?;
     if got.len() != 1 {
         return None;
     }
@@ -114,12 +118,31 @@ fn json_of(line: &str) -> Option<Value> {
 }
 
 fn peel_once(formats: &Formats, line: &str) -> Option<(usize, Vec<Peeled>)> {
-    let json = json_of(line);
-    formats
-        .wrappers
-        .iter()
-        .enumerate()
-        .find_map(|(i, w)| peel_with(w, formats, line, &json).map(|v| (i, v)))
+    // the line is read as JSON only when a JSON wrapper's keys are in it
+    let mut json: Option<Option<Value>> = None;
+    for (i, w) in formats.wrappers.iter().enumerate() {
+        let got = match &w.matcher {
+            WrapMatch::Pattern(_) => peel_with(w, formats, line, &None),
+            WrapMatch::Json { all, .. } if all.iter().all(|p| key_written(line, p)) => {
+                let json = json.get_or_insert_with(|| json_of(line));
+                peel_with(w, formats, line, json)
+            }
+            WrapMatch::Json { .. } => None,
+        };
+        if let Some(v) = got {
+            return Some((i, v));
+        }
+    }
+    None
+}
+
+/// Whether the first key of `path` (`a` of `a.b`, which also finds the key
+/// `"a.b"`) is written in `line` as a quoted key's start.
+fn key_written(line: &str, path: &str) -> bool {
+    let key = path.split('.').next().unwrap_or(path);
+    let b = line.as_bytes();
+    key.is_empty()
+        || memchr::memmem::find_iter(b, key.as_bytes()).any(|i| i > 0 && b[i - 1] == b'"')
 }
 
 fn peel_with(
@@ -151,7 +174,8 @@ fn pattern(
     formats: &Formats,
 ) -> Option<Vec<Peeled>> {
     let c = re.captures(line)?;
-    let inner = c.name("inner")?.as_str();
+    // an optional `inner` that took no part in the match is empty
+    let inner = c.name("inner").map_or("", |m| m.as_str());
     let time = c.name("time").and_then(|m| {
         super::line::time_of(m.as_str(), w.time_format.as_deref(), formats.default_year)
     });
