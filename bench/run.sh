@@ -67,6 +67,7 @@ gen egress-a.log.gz nginx-egress $MULTI --compress gz-members --seed 2
 gen egress-b.log.gz nginx-egress $MULTI --compress gz-members --seed 3
 [ -d "$DATA/rotated" ] || "$GEN" rotated --out "$DATA/rotated" --size $GIB --files 8
 gen app.json json-zap $JSON
+gen app-cri.log json-zap $JSON --wrap cri --seed 11
 gen goaccess.log apache-combined $GOA
 gen inv-logs.json json-zap $JSON --posts $POSTS --seed 7
 gen inv-twilio.csv twilio-csv 0 --records $RECORDS --posts $POSTS --seed 7
@@ -159,6 +160,11 @@ row "$JSON JSON app log (zap)" "\`rg -c Messages.json FILE\`" "≤ 1.25×" "$(ra
 JQ="jq -c 'select(.method==\"POST\" and ((.url // \"\") | contains(\"Messages.json\")))' $J"
 bench_shell t6b "$SID extract --quiet $J" "$JQ"
 row "$JSON JSON app log (zap)" "\`jq -c 'select(…)'\`" "≥ 50× faster" "$(speedup)" "—"
+
+C=$DATA/app-cri.log
+check "CRI-wrapped JSON app log" "$(rgcount "$C")" "$C"
+bench t7 "$SID extract --quiet $C" "rg -c Messages.json $C"
+row "$JSON CRI-wrapped JSON app log (containerd; 1 line in 97 split P/F around a stderr line)" "\`rg -c Messages.json FILE\`" "≤ 1.3×" "$(ratio)" "$(rss "$SID" extract --quiet "$C") MiB"
 
 A=$DATA/goaccess.log
 check "goaccess log" "$(rgcount "$A")" "$A"

@@ -13,6 +13,10 @@
 //! --seed N             random seed (default 1); the same seed gives the same bytes
 //! --files N            rotated: how many files (default 8), written as
 //!                      access.log, access.log.1, access.log.2.gz (members), … .zst
+//! --wrap cri           write each line as a Kubernetes CRI log line (containerd:
+//!                      `<time> stdout F <line>`); one line in 97 is split into a P
+//!                      and an F piece with a stderr line between them (a POST line
+//!                      after its `Messages.json`), one in 53 follows a stderr line
 //! --records N          twilio-csv: how many message records (default 1000000)
 //! --posts N            twilio-csv: how many of them match POSTs of a json-zap log
 //!                      generated with the same seed and `--posts` (default 0)
@@ -514,6 +518,47 @@ fn flush_member(file: &mut BufWriter<File>, buf: &mut Vec<u8>) -> io::Result<()>
     Ok(())
 }
 
+/// Write `line` as containerd writes a container's stdout line: one `F`
+/// line, or (`split`) a `P` and an `F` piece with a stderr line between.
+fn cri(block: &mut Vec<u8>, micros: i64, line: &str, n: u64) {
+    let t = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+    let stamp = |k: i64| {
+        (t + chrono::Duration::nanoseconds(k))
+            .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+            .to_string()
+    };
+    let stderr = |block: &mut Vec<u8>, k: i64| {
+        block.extend_from_slice(
+            format!(
+                "{} stderr F 2026/11/20 14:12:21 http: TLS handshake error from 10.8.0.17:{}: EOF\n",
+                stamp(k),
+                40000 + n % 20000
+            )
+            .as_bytes(),
+        );
+    };
+    if n % 53 == 0 {
+        stderr(block, 0);
+    }
+    if n % 97 == 0 && line.len() > 2 {
+        let cut = line
+            .find("Messages.json")
+            .map(|i| i + "Messages.json".len())
+            .unwrap_or(line.len() / 2);
+        let cut = (0..=cut)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        let (a, b) = line.split_at(cut);
+        block.extend_from_slice(format!("{} stdout P {a}\n", stamp(1)).as_bytes());
+        stderr(block, 2);
+        block.extend_from_slice(format!("{} stdout F {b}\n", stamp(3)).as_bytes());
+    } else {
+        block.extend_from_slice(format!("{} stdout F {line}\n", stamp(1)).as_bytes());
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn write_log(
     kind: Kind,
     path: &Path,
@@ -522,6 +567,7 @@ fn write_log(
     seed: u64,
     post_every: u64,
     planned: Vec<Planned>,
+    wrap: Option<&str>,
 ) -> io::Result<(u64, u64)> {
     let mut sink = Sink::new(path, compress)?;
     let mut g = Gen::new(kind, seed, size, post_every, planned);
@@ -533,9 +579,14 @@ fn write_log(
         if line.contains("Messages.json") {
             posts += 1;
         }
-        block.extend_from_slice(line.as_bytes());
-        block.push(b'\n');
-        written += line.len() as u64 + 1;
+        let before = block.len();
+        if wrap == Some("cri") {
+            cri(&mut block, g.micros, &line, g.line_no);
+        } else {
+            block.extend_from_slice(line.as_bytes());
+            block.push(b'\n');
+        }
+        written += (block.len() - before) as u64;
         if block.len() >= 1 << 16 {
             sink.write(&block)?;
             block.clear();
@@ -628,6 +679,7 @@ fn run() -> Result<(), String> {
     let mut files = 8u64;
     let mut records = 1_000_000u64;
     let mut posts = 0u64;
+    let mut wrap: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -646,6 +698,10 @@ fn run() -> Result<(), String> {
             "--files" => files = num(val()?)?,
             "--records" => records = num(val()?)?,
             "--posts" => posts = num(val()?)?,
+            "--wrap" => match val()?.as_str() {
+                "cri" => wrap = Some("cri".into()),
+                other => return Err(format!("--wrap {other}: only cri")),
+            },
             k if !k.starts_with("--") && kind.is_none() => {
                 kind = Some(k.to_string());
                 i += 1;
@@ -673,8 +729,17 @@ fn run() -> Result<(), String> {
         } else {
             Vec::new()
         };
-        let (bytes, n) =
-            write_log(k, &out, size, &compress, seed, post_every, planned).map_err(e)?;
+        let (bytes, n) = write_log(
+            k,
+            &out,
+            size,
+            &compress,
+            seed,
+            post_every,
+            planned,
+            wrap.as_deref(),
+        )
+        .map_err(e)?;
         eprintln!(
             "gen_corpus: {} {kind}: {bytes} bytes, {n} POST lines",
             out.display()
@@ -709,6 +774,7 @@ fn run() -> Result<(), String> {
                     seed + f,
                     post_every,
                     Vec::new(),
+                    None,
                 )
                 .map_err(e)?;
                 total += n;

@@ -72,6 +72,9 @@ pub struct Detection {
     /// When an access grammar leaves text unread at the end of most lines:
     /// how many fields it reads, and the 0-based index of such a line.
     pub partial: Option<(usize, usize)>,
+    /// For a file of wrapped lines ([`ParserId::Auto`]): the wrapper (index
+    /// into the formats' `wrappers`) around most of its first lines.
+    pub wrapper: Option<usize>,
 }
 
 /// The grammar search path: every file in the directories (or the files)
@@ -262,6 +265,13 @@ impl Catalog {
         }
         let text = String::from_utf8_lossy(line);
         let pieces = wrap::peel(&self.formats, text.trim_end_matches('\r'))?;
+        Some(self.parse_peeled(pieces))
+    }
+
+    /// Parse what wrappers held (the records of [`wrap::peel`], or the
+    /// pieces of a split line [`wrap::joined`]): the wrapper's time and host
+    /// go where the inner record has none.
+    pub fn parse_peeled(&self, pieces: Vec<wrap::Peeled>) -> Vec<Parsed> {
         let mut out = Vec::new();
         for p in pieces {
             let recs = match p.inner {
@@ -290,7 +300,7 @@ impl Catalog {
                 out.push(r);
             }
         }
-        Some(out)
+        out
     }
 
     /// Whichever format reads this line: JSON, an access grammar that reads
@@ -376,9 +386,20 @@ impl Catalog {
             .filter(|l| self.parse_wrapped(l).is_some_and(|v| !v.is_empty()))
             .count();
         if wrapped * 2 >= lines.len() {
+            let mut by_wrapper: Vec<usize> = vec![0; self.formats.wrappers.len()];
+            for l in &lines {
+                let text = String::from_utf8_lossy(l);
+                if let Some(w) = wrap::outer(&self.formats, text.trim_end_matches('\r')) {
+                    by_wrapper[w] += 1;
+                }
+            }
+            let wrapper = (0..by_wrapper.len())
+                .filter(|&w| by_wrapper[w] > 0)
+                .max_by_key(|&w| (by_wrapper[w], std::cmp::Reverse(w)));
             return Some(Detection {
                 id: ParserId::Auto,
                 partial: None,
+                wrapper,
             });
         }
         // (score, user grammar, hinted dialect, specificity, id)
@@ -458,7 +479,11 @@ impl Catalog {
             }
             _ => None,
         };
-        Some(Detection { id, partial })
+        Some(Detection {
+            id,
+            partial,
+            wrapper: None,
+        })
     }
 }
 

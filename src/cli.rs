@@ -48,6 +48,8 @@ pub struct ReadArgs {
     pub default_region: String,
 
     /// Lines longer than this many bytes are counted and reported, not read.
+    /// It bounds the pieces of a split container line joined, and each record
+    /// of a file of JSON records written back to back, too.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_line_length: usize,
 

@@ -28,6 +28,7 @@ use crate::access::{Role, Roles};
 use crate::catalog::{Catalog, Detection, Parsed, ParserId, DETECT_LINES};
 use crate::input::{self, Compression, Source};
 use crate::intern::Interner;
+use crate::join;
 use crate::model::{
     Attempt, CodePath, ContextKind, ContextRecord, Evidence, Failure, Gap, Ids, Observer, Problem,
     Shared, SourceCoverage, Stamp, TimeAnchor,
@@ -524,6 +525,7 @@ impl Pass1Lines<'_> {
         }
     }
 
+    /// One line as it is.
     fn line(
         &mut self,
         out: &mut Pass1,
@@ -531,6 +533,83 @@ impl Pass1Lines<'_> {
         line: &[u8],
         kind: input::LineKind,
         parser: Option<ParserId>,
+    ) {
+        self.unit(out, n, line, kind, parser, None)
+    }
+
+    /// What the joiner of a file's split lines hands on.
+    fn event(&mut self, out: &mut Pass1, ev: join::Event<'_>, parser: Option<ParserId>) {
+        match ev {
+            join::Event::Line(n, line, kind) => self.line(out, n, line, kind, parser),
+            join::Event::Joined(j) => self.joined(out, j, parser),
+            join::Event::TooLong(t) => self.too_long(out, t),
+        }
+    }
+
+    /// A line the container runtime split, its pieces joined: read as one
+    /// line, every piece's line its evidence.
+    fn joined(&mut self, out: &mut Pass1, j: join::Joined, parser: Option<ParserId>) {
+        let Some(&n) = j.lines.first() else { return };
+        let mut kind = j.kind;
+        kind.candidate |= memchr::memmem::find(j.text.as_bytes(), PREFILTER).is_some();
+        if !j.ended {
+            out.problems.push(problem(
+                self.ctx.label,
+                Some(n),
+                format!(
+                    "a line split into {} piece(s) (lines {n}-{}) ends without its last piece \
+                     (the file ends first): read as far as it goes",
+                    j.lines.len(),
+                    j.lines.last().unwrap_or(&n)
+                ),
+            ));
+        }
+        self.unit(out, n, j.text.as_bytes(), kind, parser, Some(&j));
+    }
+
+    /// Pieces of a split line that would join into more than the line
+    /// bound: not read, said, and their candidates counted as unread.
+    fn too_long(&mut self, out: &mut Pass1, t: join::TooLong) {
+        out.problems.push(problem(
+            self.ctx.label,
+            Some(t.first),
+            format!(
+                "a line split into {} piece(s) (lines {}-{}) is longer than {} bytes{}: not read \
+                 (see --max-line-length)",
+                t.pieces,
+                t.first,
+                t.last,
+                t.bound,
+                if t.ended {
+                    ""
+                } else {
+                    " and ends without its last piece"
+                }
+            ),
+        ));
+        let (count, lines) = t.candidates;
+        out.summary.candidates += count;
+        for &n in &lines {
+            let msg = format!(
+                "candidate line (mentions Messages.json) not parsed: a piece of a split line \
+                 longer than {} bytes",
+                t.bound
+            );
+            self.unparsed_candidate(out, n, msg);
+        }
+        out.summary.unparsed_candidates += count.saturating_sub(lines.len() as u64);
+    }
+
+    /// Read one line, or the pieces of a split line joined (`joined`; then
+    /// `line` is their joined text).
+    fn unit(
+        &mut self,
+        out: &mut Pass1,
+        n: u64,
+        line: &[u8],
+        kind: input::LineKind,
+        parser: Option<ParserId>,
+        joined: Option<&join::Joined>,
     ) {
         if !self.any_content && !line.iter().all(u8::is_ascii_whitespace) {
             self.any_content = true;
@@ -555,7 +634,12 @@ impl Pass1Lines<'_> {
         // Lines are read strictly (a line no format reads is not parsed); a
         // candidate line that none reads is still searched as plain text,
         // since a sentence may name the call (`POST https://…/Messages.json`).
-        let mut parsed = self.catalog.read(parser, line, false);
+        let mut parsed = match joined {
+            Some(j) => Ok(self
+                .catalog
+                .parse_peeled(vec![j.record(&self.catalog.formats)])),
+            None => self.catalog.read(parser, line, false),
+        };
         if let Ok(p) = &mut parsed {
             self.clock.date(p, n);
         }
@@ -604,8 +688,12 @@ impl Pass1Lines<'_> {
                         Parsed::App(r) => ctx.app_obs(r, n, &format, !found),
                     };
                     match obs {
-                        Some(Ok(o)) => {
+                        Some(Ok(mut o)) => {
                             found = true;
+                            if let Some(j) = joined {
+                                o.attempt.evidence =
+                                    j.lines.iter().map(|&l| ctx.evidence(l)).collect();
+                            }
                             out.obs.push(o);
                         }
                         Some(Err(msg)) => {
@@ -636,9 +724,20 @@ impl Pass1Lines<'_> {
                     }
                 }
                 if found {
-                    out.attempt_lines.insert(n);
-                    if self.ctx.quotes {
-                        out.quotes.push((n, quote(line)));
+                    match joined {
+                        Some(j) => {
+                            out.attempt_lines.extend(j.lines.iter().copied());
+                            if self.ctx.quotes {
+                                out.quotes
+                                    .extend(j.raw.iter().map(|(l, t)| (*l, quote(t.as_bytes()))));
+                            }
+                        }
+                        None => {
+                            out.attempt_lines.insert(n);
+                            if self.ctx.quotes {
+                                out.quotes.push((n, quote(line)));
+                            }
+                        }
                     }
                 }
             }
@@ -826,6 +925,47 @@ fn detected_into(out: &mut Pass1, d: Option<Detection>, catalog: &Catalog, label
     }
 }
 
+/// The joiner of a file's split lines, when its wrapper splits them.
+fn joiner_for<'a>(
+    catalog: &'a Catalog,
+    d: Option<&Detection>,
+    cfg: &Config,
+) -> Option<join::Joiner<'a>> {
+    let w = join::splitting_wrapper(catalog, d)?;
+    join::Joiner::new(&catalog.formats, w, cfg.max_line, cfg.keep_quotes)
+}
+
+/// Hand a line to pass 1, through the joiner of split lines when the file
+/// has one.
+fn feed(
+    joiner: &mut Option<join::Joiner<'_>>,
+    lines: &mut Pass1Lines<'_>,
+    out: &mut Pass1,
+    n: u64,
+    line: &[u8],
+    kind: input::LineKind,
+) {
+    let p = out.parser;
+    match joiner {
+        None => lines.line(out, n, line, kind, p),
+        Some(j) => j.push(n, line, kind, &mut |ev| lines.event(out, ev, p)),
+    }
+}
+
+/// The probe for pieces of split lines, set once a file's wrapper is known
+/// (before that, every line is handed over anyway).
+struct LateProbe<'a>(&'a std::cell::OnceCell<join::Probe>);
+
+impl input::Needle for LateProbe<'_> {
+    fn find_in(&self, hay: &[u8]) -> Option<usize> {
+        self.0.get().and_then(|p| p.find_in(hay))
+    }
+
+    fn line_matches(&self, line: &[u8]) -> bool {
+        self.0.get().is_some_and(|p| p.line_matches(line))
+    }
+}
+
 /// Pass 1 over one file.
 fn scan_file(
     _idx: usize,
@@ -885,50 +1025,75 @@ fn scan_file(
             &mut out, &mut lines, src, &ranges, cfg, &finder, step, progress,
         )
     } else {
+        // JSON records written back to back (Firehose's CloudWatch Logs
+        // objects) are read record by record, all on their one line
+        let (reader, units) = input::concatenated_json(reader, cfg.max_line);
         let mut head: Vec<(u64, Vec<u8>, input::LineKind)> = Vec::new();
         let mut detected = false;
         let head_n = DETECT_LINES as u64;
-        let end = input::scan_lines(
-            reader,
-            cfg.max_line,
-            head_n,
-            &finder,
-            step,
-            |n, line, kind| {
-                if !detected {
-                    head.push((n, line.to_vec(), kind));
-                    if n >= head_n {
-                        detected = true;
-                        let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-                        detected_into(
-                            &mut out,
-                            catalog.detect_in(&src.label, &refs),
-                            catalog,
-                            &src.label,
-                        );
-                        for (hn, hl, hk) in std::mem::take(&mut head) {
-                            let p = out.parser;
-                            lines.line(&mut out, hn, &hl, hk, p);
+        // the pieces of split lines are looked for once the wrapper is known
+        let probe: std::cell::OnceCell<join::Probe> = std::cell::OnceCell::new();
+        let mut joiner: Option<join::Joiner<'_>> = None;
+        let mut on_line = |n: u64, line: &[u8], kind: input::LineKind| -> bool {
+            if !detected {
+                head.push((n, line.to_vec(), kind));
+                if n >= head_n || head.len() as u64 >= head_n {
+                    detected = true;
+                    let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
+                    let d = catalog.detect_in(&src.label, &refs);
+                    joiner = joiner_for(catalog, d.as_ref(), cfg);
+                    if let Some(w) = d.as_ref().and_then(|d| d.wrapper) {
+                        if let Some(p) = catalog.formats.wrappers.get(w).and_then(join::Probe::of) {
+                            let _ = probe.set(p);
                         }
                     }
-                    return;
+                    detected_into(&mut out, d, catalog, &src.label);
+                    for (hn, hl, mut hk) in std::mem::take(&mut head) {
+                        hk.marked = joiner.as_ref().is_some_and(|j| j.marks(&hl));
+                        feed(&mut joiner, &mut lines, &mut out, hn, &hl, hk);
+                    }
                 }
-                let p = out.parser;
-                lines.line(&mut out, n, line, kind, p);
-            },
-        );
+                return joiner.as_ref().is_some_and(join::Joiner::wants_more);
+            }
+            feed(&mut joiner, &mut lines, &mut out, n, line, kind);
+            joiner.as_ref().is_some_and(join::Joiner::wants_more)
+        };
+        let end = match &units {
+            Some(boundary) => input::scan_units(
+                reader,
+                cfg.max_line,
+                boundary,
+                head_n,
+                &finder,
+                step,
+                |n, line, kind| {
+                    on_line(n, line, kind);
+                },
+            ),
+            None => input::scan_lines_ext(
+                reader,
+                cfg.max_line,
+                head_n,
+                &finder,
+                &LateProbe(&probe),
+                step,
+                &[],
+                &mut on_line,
+            ),
+        };
         if !detected {
             let refs: Vec<&[u8]> = head.iter().map(|(_, l, _)| l.as_slice()).collect();
-            detected_into(
-                &mut out,
-                catalog.detect_in(&src.label, &refs),
-                catalog,
-                &src.label,
-            );
-            for (hn, hl, hk) in std::mem::take(&mut head) {
-                let p = out.parser;
-                lines.line(&mut out, hn, &hl, hk, p);
+            let d = catalog.detect_in(&src.label, &refs);
+            joiner = joiner_for(catalog, d.as_ref(), cfg);
+            detected_into(&mut out, d, catalog, &src.label);
+            for (hn, hl, mut hk) in std::mem::take(&mut head) {
+                hk.marked = joiner.as_ref().is_some_and(|j| j.marks(&hl));
+                feed(&mut joiner, &mut lines, &mut out, hn, &hl, hk);
             }
+        }
+        if let Some(j) = joiner.as_mut() {
+            let p = out.parser;
+            j.finish(&mut |ev| lines.event(&mut out, ev, p));
         }
         end
     };
@@ -995,15 +1160,13 @@ fn scan_chunks(
     progress: &Progress,
 ) -> input::WalkEnd {
     let mut end = input::WalkEnd::default();
+    let split_by;
     match head_lines(&src.path, cfg.max_line) {
         Ok(head) => {
             let refs: Vec<&[u8]> = head.iter().map(|l| l.as_slice()).collect();
-            detected_into(
-                out,
-                lines.catalog.detect_in(&src.label, &refs),
-                lines.catalog,
-                &src.label,
-            );
+            let d = lines.catalog.detect_in(&src.label, &refs);
+            split_by = join::splitting_wrapper(lines.catalog, d.as_ref());
+            detected_into(out, d, lines.catalog, &src.label);
             lines.any_content = head.iter().any(|l| !l.iter().all(u8::is_ascii_whitespace));
         }
         Err(e) => {
@@ -1014,10 +1177,29 @@ fn scan_chunks(
     let parser = out.parser;
     let catalog = lines.catalog;
     let ctx = &lines.ctx;
+    // no split line may straddle two chunks
+    let aligned;
+    let ranges = match split_by {
+        Some(w) => {
+            let window = (cfg.max_line as u64).max(1 << 20);
+            aligned = join::align_cuts(&src.path, ranges, &catalog.formats, w, window)
+                .unwrap_or_else(|_| ranges.to_vec());
+            &aligned[..]
+        }
+        None => ranges,
+    };
+    let probe = split_by.and_then(|w| catalog.formats.wrappers.get(w).and_then(join::Probe::of));
+    let marker: &(dyn input::Needle + Sync) = match &probe {
+        Some(p) => p,
+        None => &input::NoNeedle,
+    };
     let parts: Vec<(Pass1, input::WalkEnd)> = ranges
         .par_iter()
         .map(|&(start, len)| {
-            let mut part = Pass1::default();
+            let mut part = Pass1 {
+                parser,
+                ..Pass1::default()
+            };
             let mut sink = Pass1Lines {
                 catalog,
                 ctx: *ctx,
@@ -1025,16 +1207,32 @@ fn scan_chunks(
                 clock: Clock::default(),
                 any_content: true,
             };
+            let mut joiner = split_by.and_then(|w| {
+                join::Joiner::new(&catalog.formats, w, cfg.max_line, cfg.keep_quotes)
+            });
             let count = |n: u64| progress.bytes(n);
             let e = match input::open_range_counted(&src.path, start, len, &count) {
-                Ok(r) => input::scan_lines(r, cfg.max_line, 0, finder, step, |n, l, k| {
-                    sink.line(&mut part, n, l, k, parser)
-                }),
+                Ok(r) => input::scan_lines_ext(
+                    r,
+                    cfg.max_line,
+                    0,
+                    finder,
+                    marker,
+                    step,
+                    &[],
+                    |n, l, k| {
+                        feed(&mut joiner, &mut sink, &mut part, n, l, k);
+                        joiner.as_ref().is_some_and(join::Joiner::wants_more)
+                    },
+                ),
                 Err(e) => input::WalkEnd {
                     error: Some(format!("read error: {e}")),
                     ..Default::default()
                 },
             };
+            if let Some(j) = joiner.as_mut() {
+                j.finish(&mut |ev| sink.event(&mut part, ev, parser));
+            }
             (part, e)
         })
         .collect();
@@ -2487,6 +2685,154 @@ mod tests {
             format!("{:?}", one.coverage),
             format!("{:?}", chunked.coverage)
         );
+    }
+
+    /// A CRI log (containerd) whose POST lines are split into pieces, some
+    /// inside `Messages.json`, with stderr pieces in between: (the file, the
+    /// piece lines of each POST).
+    fn split_cri_log(dir: &std::path::Path) -> (Vec<Source>, Vec<Vec<u64>>) {
+        let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
+        let mut text = String::new();
+        let mut n = 0u64;
+        let mut posts = Vec::new();
+        let mut put = |text: &mut String, stream: &str, tag: &str, body: &str| {
+            n += 1;
+            text.push_str(&format!(
+                "2026-11-20T14:{:02}:{:02}.{n:06}Z {stream} {tag} {body}\n",
+                n / 3600 % 60,
+                n / 60 % 60
+            ));
+            n
+        };
+        for i in 0..400u64 {
+            let line = format!(
+                "{{\"time\":\"2026-11-20T14:12:{:02}.{i:03}Z\",\"level\":\"INFO\",\"msg\":\"twilio send\",\"method\":\"POST\",\"url\":\"https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json\",\"to\":\"+14155550{:03}\",\"status\":201,\"sid\":\"SM{i:032x}\"}}",
+                i % 60,
+                i % 1000
+            );
+            match i % 4 {
+                0 => {
+                    posts.push(vec![put(&mut text, "stdout", "F", &line)]);
+                }
+                _ => {
+                    // cut into i % 4 + 1 pieces, the first cut inside Messages.json
+                    let at = line.find("Messages.json").expect("url") + 5;
+                    let (a, rest) = line.split_at(at);
+                    let mut lines = vec![put(&mut text, "stdout", "P", a)];
+                    put(&mut text, "stderr", "P", "a warning ");
+                    put(&mut text, "stderr", "F", "in two pieces");
+                    let k = (i % 4) as usize;
+                    let step = rest.len() / k;
+                    for j in 0..k {
+                        let piece = if j + 1 == k {
+                            &rest[j * step..]
+                        } else {
+                            &rest[j * step..(j + 1) * step]
+                        };
+                        let tag = if j + 1 == k { "F" } else { "P" };
+                        lines.push(put(&mut text, "stdout", tag, piece));
+                    }
+                    posts.push(lines);
+                }
+            }
+            for _ in 0..5 {
+                put(
+                    &mut text,
+                    "stdout",
+                    "F",
+                    "{\"level\":\"INFO\",\"msg\":\"GET /healthz\"}",
+                );
+            }
+        }
+        let p = dir.join("0.log");
+        std::fs::write(&p, &text).expect("write");
+        (
+            vec![Source::file("0.log".into(), p, text.len() as u64)],
+            posts,
+        )
+    }
+
+    #[test]
+    fn split_lines_are_joined_alike_whole_and_in_chunks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (sources, posts) = split_cri_log(dir.path());
+        let whole = run_split(&sources, Split::default(), 1);
+        let evidence = |e: &Extraction| {
+            let mut v: Vec<Vec<u64>> = e
+                .attempts
+                .iter()
+                .map(|a| a.evidence.iter().map(|e| e.line).collect())
+                .collect();
+            v.sort();
+            v
+        };
+        let mut want = posts.clone();
+        want.sort();
+        assert_eq!(evidence(&whole), want);
+        assert!(whole.problems.is_empty(), "{:?}", whole.problems);
+        // chunks cut every 4 KiB fall inside piece sequences: the cuts move
+        let tiny = Split {
+            above: 0,
+            chunk: 4096,
+        };
+        let chunked = run_split(&sources, tiny, 2);
+        assert_eq!(evidence(&chunked), want);
+        assert_eq!(
+            format!("{:?}", whole.attempts),
+            format!("{:?}", chunked.attempts)
+        );
+        assert_eq!(whole.quotes, chunked.quotes);
+        let counts = |e: &Extraction| {
+            e.files
+                .iter()
+                .map(|f| (f.lines, f.bytes, f.candidates, f.posts, f.unparsed()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(counts(&whole), counts(&chunked));
+        assert!(chunked.problems.is_empty(), "{:?}", chunked.problems);
+    }
+
+    #[test]
+    fn firehose_records_written_back_to_back_are_read_one_by_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let acct = "AC7d2c1f0e9b8a47c6b5a4d3e2f1a0b9c8";
+        let mut gz = Vec::new();
+        let mut plain = Vec::new();
+        for i in 0..50u64 {
+            let msg = format!("[INFO]\\t2026-11-20T14:13:{:02}.377Z\\td4f16801-f05c-4a2d-bef2-474cf9a31b{i:02}\\tPOST https://api.twilio.com/2010-04-01/Accounts/{acct}/Messages.json to=+141555501{i:02} status=201 sid=SM{i:032x}\\n", i % 60);
+            let rec = format!("{{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"482911736054\",\"logGroup\":\"/aws/lambda/sms\",\"logStream\":\"2026/11/20/[$LATEST]ed22\",\"subscriptionFilters\":[\"f\"],\"logEvents\":[{{\"id\":\"1\",\"timestamp\":1795183990377,\"message\":\"START RequestId: x\\n\"}},{{\"id\":\"2\",\"timestamp\":1795183990377,\"message\":\"{msg}\"}}]}}");
+            // Firehose's S3 objects: one gzip member per record
+            let mut e = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, rec.as_bytes()).expect("gzip");
+            e.finish().expect("gzip");
+            plain.extend_from_slice(rec.as_bytes());
+        }
+        let mut sources = Vec::new();
+        for (name, bytes) in [("fh.gz", &gz), ("fh.json", &plain)] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).expect("write");
+            sources.push(Source::file(name.into(), p, bytes.len() as u64));
+        }
+        // each record is within the line bound, the (one) line ten times over it
+        let cfg = Config {
+            max_line: plain.len() / 10,
+            ..Config::default()
+        };
+        let ex = extract(&sources, &Catalog::builtin(), &cfg, &Progress::hidden());
+        for name in ["fh.gz", "fh.json"] {
+            let found: Vec<&Attempt> = ex
+                .attempts
+                .iter()
+                .filter(|a| &*a.evidence[0].file == name)
+                .collect();
+            assert_eq!(found.len(), 50, "{name}");
+            assert!(found
+                .iter()
+                .all(|a| a.evidence.len() == 1 && a.evidence[0].line == 1));
+            assert!(found.iter().all(|a| a.sid.is_some()));
+        }
+        assert!(ex.problems.is_empty(), "{:?}", ex.problems);
+        assert!(ex.files.iter().all(|f| f.lines == 1 && f.candidates == 50));
     }
 
     #[test]

@@ -722,6 +722,9 @@ pub struct LineKind {
     pub sample: bool,
     /// The line lies in one of the forced line ranges of [`scan_lines_with`].
     pub forced: bool,
+    /// The line matches the marker needle of [`scan_lines_ext`] (a piece of
+    /// a line the container runtime split).
+    pub marked: bool,
 }
 
 /// A search for candidate lines over a whole buffer (ripgrep's fast path:
@@ -781,7 +784,7 @@ pub fn scan_lines<R: Read, F: FnMut(u64, &[u8], LineKind)>(
 /// ranges of line numbers whose every line is handed over too (marked
 /// [`LineKind::forced`]).
 pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKind)>(
-    mut reader: R,
+    reader: R,
     max_line: usize,
     head: u64,
     literal: &N,
@@ -789,6 +792,43 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
     forced: &[(u64, u64)],
     mut f: F,
 ) -> WalkEnd {
+    scan_lines_ext(
+        reader,
+        max_line,
+        head,
+        literal,
+        &NoNeedle,
+        sample_step,
+        forced,
+        |n, l, k| {
+            f(n, l, k);
+            false
+        },
+    )
+}
+
+/// [`scan_lines_with`], and `marker`: the lines it matches are handed over
+/// too (marked [`LineKind::marked`]: pieces of a line a container runtime
+/// split), and `f` returns whether the next line must be handed over
+/// whatever it holds (to follow such a line to its last piece). A line too
+/// long to hand over leaves a gap in the line numbers `f` sees.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_lines_ext<
+    R: Read,
+    N: Needle + ?Sized,
+    M: Needle + ?Sized,
+    F: FnMut(u64, &[u8], LineKind) -> bool,
+>(
+    mut reader: R,
+    max_line: usize,
+    head: u64,
+    literal: &N,
+    marker: &M,
+    sample_step: u64,
+    forced: &[(u64, u64)],
+    mut f: F,
+) -> WalkEnd {
+    let mut want_next = false;
     let mut fi = 0usize; // first forced range that may still apply
     const CHUNK: usize = 1 << 20;
     let mut end = WalkEnd::default();
@@ -857,6 +897,7 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
         // The next candidate at or after `pos`, once searched for (so that
         // sampling points between candidates do not search again).
         let mut cand_cache: Option<Option<usize>> = None;
+        let mut mark_cache: Option<Option<usize>> = None;
         while pos < region.len() {
             let abs_pos = base + pos as u64;
             // Next event: a head line, a candidate, or a sampling point.
@@ -876,7 +917,7 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
                         .filter(|&p| p < region.len())
                 }
             });
-            let event = if lineno < head || forced_at == Some(pos) {
+            let event = if lineno < head || want_next || forced_at == Some(pos) {
                 Some(pos)
             } else {
                 let cand = match cand_cache {
@@ -887,6 +928,19 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
                         cand_cache = Some(c);
                         c
                     }
+                };
+                let mark = match mark_cache {
+                    Some(Some(c)) if c >= pos => Some(c),
+                    Some(None) => None,
+                    _ => {
+                        let c = marker.find_in(&region[pos..]).map(|i| pos + i);
+                        mark_cache = Some(c);
+                        c
+                    }
+                };
+                let cand = match (cand, mark) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
                 };
                 let cand = match (cand, forced_at) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -925,6 +979,7 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
                 forced: forced
                     .get(fi)
                     .is_some_and(|&(a, b)| a <= lineno && lineno <= b),
+                marked: marker.line_matches(line),
             };
             if kind.sample {
                 next_sample = abs_end + sample_step.max(1);
@@ -935,7 +990,7 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
                 if let [rest @ .., b'\r'] = line {
                     line = rest;
                 }
-                f(lineno, line, kind);
+                want_next = f(lineno, line, kind);
             }
             pos = line_end + 1;
         }
@@ -953,6 +1008,289 @@ pub fn scan_lines_with<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKin
     }
     end.lines = lineno;
     end
+}
+
+/// Bytes read from a stream's start, at most, to tell whether it is JSON
+/// objects written back to back (beyond `max_line`, a first object is too
+/// long to read anyway).
+const CONCAT_PEEK: usize = 64 * 1024;
+
+/// Whether a stream holds JSON objects written back to back with no newline
+/// between them (`{"messageType":…}{"messageType":…}`: CloudWatch Logs
+/// records as Firehose writes them to S3). Its first bytes decide: it starts
+/// with `{"key":` and `}{"key":` (the same first key) comes before any
+/// newline, within `max_line` bytes. Returns the stream, its peeked bytes
+/// put back, and the boundary between two objects (`}{"key":`: the first
+/// object ends at its `}`), for [`scan_units`].
+pub fn concatenated_json<'a>(
+    mut reader: Box<dyn Read + Send + 'a>,
+    max_line: usize,
+) -> (Box<dyn Read + Send + 'a>, Option<Vec<u8>>) {
+    let mut head: Vec<u8> = Vec::new();
+    let mut boundary: Option<Vec<u8>> = None;
+    let mut want = CONCAT_PEEK;
+    let limit = max_line.saturating_add(CONCAT_PEEK);
+    let mut error = None;
+    loop {
+        let had = head.len();
+        head.resize(want, 0);
+        let mut got = had;
+        while got < want {
+            match reader.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        head.truncate(got);
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(head.len());
+        let t = &head[start..];
+        if !t.starts_with(b"{\"") {
+            break;
+        }
+        // `{"key":` of the first object (a key without escapes)
+        let Some(close) = t[2..].iter().position(|&b| b == b'"' || b == b'\\') else {
+            if got < want || want >= limit {
+                break;
+            }
+            want = (want * 2).min(limit);
+            continue;
+        };
+        if t[2 + close] != b'"' || t.get(3 + close) != Some(&b':') {
+            break;
+        }
+        let mut b = vec![b'}'];
+        b.extend_from_slice(&t[..4 + close]);
+        let first_nl = memchr::memchr(b'\n', t).unwrap_or(t.len());
+        if memchr::memmem::find(&t[..first_nl], &b).is_some() {
+            boundary = Some(b);
+            break;
+        }
+        if first_nl < t.len() || got < want || want >= limit || error.is_some() {
+            break;
+        }
+        want = (want * 2).min(limit);
+    }
+    let rest: Box<dyn Read + Send + 'a> = match error {
+        // the error comes again when the bytes before it are read
+        Some(e) => Box::new(io::Cursor::new(head).chain(Failing(Some(e)))),
+        None => Box::new(io::Cursor::new(head).chain(reader)),
+    };
+    (rest, boundary)
+}
+
+/// A reader that fails once with an error read before.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+/// Walk a stream of JSON objects written back to back ([`concatenated_json`]):
+/// each object, up to its end at `boundary`'s `}` or a newline, is handed to
+/// `f` like a line, numbered by the line it stands on (a file without
+/// newlines is all line 1). Handed over: the first `head` objects, those
+/// `literal` matches, and one every `sample_step` bytes. `max_unit` bounds
+/// each object, not the line: a longer one is counted in [`WalkEnd`] (with
+/// its line) and not handed over. Memory stays at about `max(1 MiB,
+/// max_unit)` whatever the length of the line.
+pub fn scan_units<R: Read, N: Needle + ?Sized, F: FnMut(u64, &[u8], LineKind)>(
+    mut reader: R,
+    max_unit: usize,
+    boundary: &[u8],
+    head: u64,
+    literal: &N,
+    sample_step: u64,
+    mut f: F,
+) -> WalkEnd {
+    let bfind = memchr::memmem::Finder::new(boundary);
+    let keep = boundary.len().saturating_sub(1);
+    let mut end = WalkEnd::default();
+    let mut buf: Vec<u8> = vec![0; (1usize << 20).min(max_unit.max(4096) + 1).max(64 * 1024)];
+    let (mut start, mut filled) = (0usize, 0usize);
+    // next newline / boundary at or after `start`, as searched up to `filled`
+    let mut nl = Next::default();
+    let mut bd = Next::default();
+    let mut line: u64 = 1;
+    let mut units: u64 = 0;
+    let mut skipping = false;
+    let mut base: u64 = 0; // stream offset of buf[0]
+    let mut next_sample: u64 = 0;
+    let mut eof = false;
+    let mut last_newline = true; // the stream read so far ends with a newline
+    let note_overlong = |end: &mut WalkEnd, n: u64| {
+        end.overlong_count += 1;
+        if end.overlong.len() < 5 && end.overlong.last() != Some(&n) {
+            end.overlong.push(n);
+        }
+    };
+    let mut hand = |unit: &[u8], line: u64, abs_end: u64, units: &mut u64, f: &mut F| {
+        *units += 1;
+        let kind = LineKind {
+            head: *units <= head,
+            candidate: literal.line_matches(unit),
+            sample: next_sample <= abs_end,
+            ..LineKind::default()
+        };
+        if kind.sample {
+            next_sample = abs_end + sample_step.max(1);
+        }
+        if kind.head || kind.candidate || kind.sample {
+            f(line, unit, kind);
+        }
+    };
+    loop {
+        let n_at = nl.find(&buf[..filled], start, 0, |h| memchr::memchr(b'\n', h));
+        let b_at = bd
+            .find(&buf[..filled], start, keep, |h| bfind.find(h))
+            .map(|i| i + 1);
+        let sep = match (n_at, b_at) {
+            (Some(a), Some(b)) if b <= a => Some((b, false)),
+            (Some(a), _) => Some((a, true)),
+            (None, Some(b)) => Some((b, false)),
+            (None, None) => None,
+        };
+        if let Some((at, newline)) = sep {
+            let mut unit = &buf[start..at];
+            if newline {
+                if let [rest @ .., b'\r'] = unit {
+                    unit = rest;
+                }
+            }
+            if skipping || unit.len() > max_unit {
+                skipping = false;
+                note_overlong(&mut end, line);
+            } else {
+                hand(unit, line, base + at as u64, &mut units, &mut f);
+            }
+            if newline {
+                line += 1;
+                start = at + 1;
+            } else {
+                start = at;
+            }
+            continue;
+        }
+        if eof {
+            if start < filled || skipping {
+                if skipping || filled - start > max_unit {
+                    note_overlong(&mut end, line);
+                } else {
+                    hand(
+                        &buf[start..filled],
+                        line,
+                        base + filled as u64,
+                        &mut units,
+                        &mut f,
+                    );
+                }
+            }
+            break;
+        }
+        // Make room: drop what is handed over, or the part of a unit too
+        // long to hand over (but for a boundary's start), or grow.
+        if filled == buf.len() {
+            let drop = if start > 0 {
+                start
+            } else if skipping || filled > max_unit {
+                skipping = true;
+                filled - keep.min(filled)
+            } else {
+                let grow = (buf.len() * 2).min(max_unit + 1).max(buf.len() + 1);
+                buf.resize(grow, 0);
+                0
+            };
+            if drop > 0 {
+                buf.copy_within(drop..filled, 0);
+                base += drop as u64;
+                filled -= drop;
+                start = start.saturating_sub(drop);
+                nl.shift(drop);
+                bd.shift(drop);
+            }
+        }
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => eof = true,
+            Ok(n) => {
+                end.bytes += n as u64;
+                last_newline = buf[filled + n - 1] == b'\n';
+                filled += n;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                end.error = Some(describe_read_error(&e));
+                eof = true;
+            }
+        }
+    }
+    end.lines = if end.bytes == 0 {
+        0
+    } else if last_newline {
+        line - 1
+    } else {
+        line
+    };
+    end
+}
+
+/// A search resumed where it left off: the next match at or after a
+/// position, found once per match rather than once per unit.
+#[derive(Default)]
+struct Next {
+    /// The match found, if any.
+    at: Option<usize>,
+    /// How far the buffer was searched without a match (after `at` when
+    /// `at` is one).
+    to: usize,
+}
+
+impl Next {
+    /// The first match in `hay[from..]`; `keep` bytes before the end of
+    /// what was searched are searched again (a match may straddle).
+    fn find(
+        &mut self,
+        hay: &[u8],
+        from: usize,
+        keep: usize,
+        search: impl Fn(&[u8]) -> Option<usize>,
+    ) -> Option<usize> {
+        if let Some(a) = self.at {
+            if a >= from {
+                return Some(a);
+            }
+            self.to = from;
+        }
+        let s = if self.at.is_none() && self.to > from {
+            self.to.saturating_sub(keep).max(from)
+        } else {
+            from
+        };
+        self.at = hay.get(s..).and_then(&search).map(|i| s + i);
+        self.to = hay.len();
+        self.at
+    }
+
+    /// The buffer's first `by` bytes were dropped.
+    fn shift(&mut self, by: usize) {
+        match self.at {
+            Some(a) if a >= by => self.at = Some(a - by),
+            // a match already passed: what lies after it is unknown
+            Some(_) => *self = Next::default(),
+            None => self.to = self.to.saturating_sub(by),
+        }
+    }
 }
 
 /// Count the lines of `seg` (complete lines, plus a last one without a
@@ -1101,6 +1439,166 @@ mod scan_tests {
                 .filter(|(n, _)| *n < end.lines || buf_cut == data.len())
                 .collect();
             assert_eq!(seen, want, "{buf_cut}");
+        }
+    }
+
+    /// Units by hand: split at newlines and after the `}` of `boundary`,
+    /// each with its physical line; (units, lines, overlong count).
+    fn units_reference(data: &[u8], boundary: &[u8], max: usize) -> Seen {
+        let mut v = Vec::new();
+        let mut overlong = 0;
+        let mut line = 1u64;
+        let mut start = 0usize;
+        let mut i = 0usize;
+        let mut push = |unit: &[u8], line: u64, v: &mut Vec<(u64, Vec<u8>)>| {
+            if unit.len() > max {
+                overlong += 1;
+            } else {
+                v.push((line, unit.to_vec()));
+            }
+        };
+        while i < data.len() {
+            if data[i] == b'\n' {
+                let mut u = &data[start..i];
+                if let [rest @ .., b'\r'] = u {
+                    u = rest;
+                }
+                push(u, line, &mut v);
+                line += 1;
+                start = i + 1;
+            } else if data[i..].starts_with(boundary) {
+                push(&data[start..=i], line, &mut v);
+                start = i + 1;
+            }
+            i += 1;
+        }
+        if start < data.len() {
+            push(&data[start..], line, &mut v);
+        }
+        let lines = if data.is_empty() {
+            0
+        } else if data.ends_with(b"\n") {
+            line - 1
+        } else {
+            line
+        };
+        (v, lines, overlong)
+    }
+
+    fn units_fast(data: &[u8], boundary: &[u8], max: usize) -> Seen {
+        let none = memchr::memmem::Finder::new(b"\x00never\x00");
+        let mut v = Vec::new();
+        let end = scan_units(data, max, boundary, 0, &none, 0, |n, l, k| {
+            assert!(k.sample);
+            v.push((n, l.to_vec()));
+        });
+        (v, end.lines, end.overlong_count)
+    }
+
+    const BOUNDARY: &[u8] = b"}{\"messageType\":";
+
+    #[test]
+    fn concatenated_json_records_are_told_from_the_first_bytes() {
+        let read = |data: &[u8]| {
+            let (mut r, b) = concatenated_json(Box::new(io::Cursor::new(data.to_vec())), 1 << 20);
+            let mut back = Vec::new();
+            r.read_to_end(&mut back).expect("read");
+            assert_eq!(back, data, "the peeked bytes are put back");
+            b
+        };
+        let rec = br#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a}{b"}]}"#;
+        let two = [&rec[..], &rec[..]].concat();
+        assert_eq!(read(&two).as_deref(), Some(BOUNDARY));
+        // one record per line, a single record, JSON lines, text: no
+        let lines = [&rec[..], b"\n", &rec[..], b"\n"].concat();
+        assert_eq!(read(&lines), None);
+        assert_eq!(read(rec), None);
+        assert_eq!(read(br#"{"level":"info"}"#), None);
+        assert_eq!(read(b"127.0.0.1 - - [20/Nov/2026"), None);
+        assert_eq!(read(b""), None);
+        // a first record longer than the first peek
+        let mut long = br#"{"messageType":"DATA_MESSAGE","pad":""#.to_vec();
+        long.extend(std::iter::repeat_n(b'x', 200_000));
+        long.extend_from_slice(br#""}"#);
+        let two_long = [&long[..], &long[..]].concat();
+        assert_eq!(read(&two_long).as_deref(), Some(BOUNDARY));
+    }
+
+    #[test]
+    fn units_of_a_line_longer_than_the_buffer() {
+        let mut rec = br#"{"messageType":"DATA_MESSAGE","pad":""#.to_vec();
+        rec.extend(std::iter::repeat_n(b'x', 300_000));
+        rec.extend_from_slice(br#""}"#);
+        let mut data = Vec::new();
+        for _ in 0..12 {
+            data.extend_from_slice(&rec);
+        }
+        data.extend_from_slice(b"\nlast line\n");
+        for max in [1000usize, 400_000, 8 << 20] {
+            let got = units_fast(&data, BOUNDARY, max);
+            assert_eq!(got, units_reference(&data, BOUNDARY, max), "{max}");
+            assert_eq!(got.1, 2);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn units_are_the_records_and_lines_a_plain_split_finds(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(BOUNDARY.to_vec()),
+                    Just(b"}".to_vec()),
+                    Just(b"{\"messageType\":".to_vec()),
+                    Just(b"\n".to_vec()),
+                    Just(b"\r\n".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                ],
+                0..60,
+            ),
+            max in 8usize..200,
+        ) {
+            let data: Vec<u8> = parts.concat();
+            prop_assert_eq!(units_fast(&data, BOUNDARY, max), units_reference(&data, BOUNDARY, max));
+        }
+
+        #[test]
+        fn a_marker_and_asking_for_the_next_line_hand_over_exactly_those_lines(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(b"Messages.json".to_vec()),
+                    Just(b" P ".to_vec()),
+                    Just(b"\n".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                ],
+                0..60,
+            ),
+            max in 8usize..200,
+            follow in 0u64..3,
+        ) {
+            // reference: every line, marked and followed by hand
+            let data = parts.concat();
+            let mut want = Vec::new();
+            let mut owed = 0u64;
+            walk_lines(&data[..], max, |n, l| {
+                let cand = memchr::memmem::find(l, b"Messages.json").is_some();
+                let mark = memchr::memmem::find(l, b" P ").is_some();
+                if cand || mark || owed > 0 {
+                    want.push((n, l.to_vec(), mark));
+                }
+                owed = if mark { follow } else { owed.saturating_sub(1) };
+            });
+            let lit = memchr::memmem::Finder::new(b"Messages.json");
+            let marker = memchr::memmem::Finder::new(b" P ");
+            let mut got = Vec::new();
+            let mut owed = 0u64;
+            scan_lines_ext(&data[..], max, 0, &lit, &marker, u64::MAX / 2, &[], |n, l, k| {
+                if k.candidate || k.marked || owed > 0 {
+                    got.push((n, l.to_vec(), k.marked));
+                }
+                owed = if k.marked { follow } else { owed.saturating_sub(1) };
+                owed > 0
+            });
+            prop_assert_eq!(got, want);
         }
     }
 

@@ -20,6 +20,7 @@ pub mod input;
 pub mod intern;
 pub mod interrupt;
 pub mod investigate;
+pub mod join;
 pub mod mapfile;
 pub mod model;
 pub mod output;

@@ -276,9 +276,38 @@ pub enum Partial {
         key: String,
         /// The value that marks a partial piece.
         value: String,
+        /// The capture/key whose value names the stream a piece belongs
+        /// to: pieces are joined only with pieces of the same stream.
+        group: Option<String>,
+        /// Literals the line of every partial piece contains (` stdout P`):
+        /// only lines holding one are looked at for pieces. Empty: every
+        /// line of the file is.
+        find: Vec<String>,
     },
     /// An inner text without a trailing newline continues in the next line.
-    Unterminated,
+    Unterminated {
+        /// As for [`Partial::Marker`].
+        group: Option<String>,
+        /// The text that follows the inner text in every line (for JSON,
+        /// from its closing quote: `","stream"`): a line is a partial piece
+        /// when no newline precedes it. `None`: every line is looked at.
+        end: Option<String>,
+    },
+}
+
+impl Partial {
+    /// Whether a piece can continue in the next line.
+    pub fn splits(&self) -> bool {
+        !matches!(self, Partial::None)
+    }
+
+    /// The capture/key naming a piece's stream.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Partial::Marker { group, .. } | Partial::Unterminated { group, .. } => group.as_deref(),
+            Partial::None => None,
+        }
+    }
 }
 
 /// How a wrapper is recognised.
@@ -446,8 +475,21 @@ pub(crate) struct LineToml {
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub(crate) enum PartialToml {
-    Marker { key: String, value: String },
-    Unterminated { unterminated: bool },
+    Marker {
+        key: String,
+        value: String,
+        #[serde(default)]
+        group: Option<String>,
+        #[serde(default)]
+        find: Vec<String>,
+    },
+    Unterminated {
+        unterminated: bool,
+        #[serde(default)]
+        group: Option<String>,
+        #[serde(default)]
+        end: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -717,10 +759,27 @@ pub(crate) fn wrapper(t: WrapperToml, origin: &str) -> Result<WrapperDef, String
     }
     let partial = match t.partial {
         None => Partial::None,
-        Some(PartialToml::Marker { key, value }) => Partial::Marker { key, value },
-        Some(PartialToml::Unterminated { unterminated }) => {
+        Some(PartialToml::Marker {
+            key,
+            value,
+            group,
+            find,
+        }) => Partial::Marker {
+            key,
+            value,
+            group,
+            find: find.into_iter().filter(|f| !f.is_empty()).collect(),
+        },
+        Some(PartialToml::Unterminated {
+            unterminated,
+            group,
+            end,
+        }) => {
             if unterminated {
-                Partial::Unterminated
+                Partial::Unterminated {
+                    group,
+                    end: end.filter(|e| !e.is_empty()),
+                }
             } else {
                 Partial::None
             }

@@ -34,6 +34,9 @@ pub struct Peeled {
     pub partial: bool,
     /// The wrappers peeled, outermost first (`cri>syslog-3164`).
     pub chain: String,
+    /// The stream the outermost wrapper says the piece belongs to (its
+    /// `partial.group`: `stdout`, `stderr`), for joining pieces.
+    pub group: Option<String>,
 }
 
 /// Peel every wrapper off one line. `None` when no wrapper matches; an
@@ -42,56 +45,126 @@ pub fn peel(formats: &Formats, line: &str) -> Option<Vec<Peeled>> {
     if formats.wrappers.is_empty() {
         return None;
     }
-    let first = peel_once(formats, line)?;
-    let mut out = Vec::with_capacity(first.len());
-    for mut p in first {
-        for _ in 1..MAX_DEPTH {
-            let Inner::Text(t) = &p.inner else { break };
-            let Some(mut more) = peel_once(formats, t) else {
-                break;
-            };
-            if more.len() != 1 {
-                break;
-            }
-            let q = more.remove(0);
-            p.chain = format!("{}>{}", p.chain, q.chain);
-            p.inner = q.inner;
-            p.time = q.time.or(p.time);
-            p.host = q.host.or(p.host);
-            p.partial = p.partial || q.partial;
-        }
-        out.push(p);
-    }
-    Some(out)
+    let (_, first) = peel_once(formats, line)?;
+    Some(first.into_iter().map(|p| nest(formats, p)).collect())
 }
 
-fn peel_once(formats: &Formats, line: &str) -> Option<Vec<Peeled>> {
+/// Peel the wrappers nested inside `p`'s inner text.
+fn nest(formats: &Formats, mut p: Peeled) -> Peeled {
+    for _ in 1..MAX_DEPTH {
+        let Inner::Text(t) = &p.inner else { break };
+        let Some((_, mut more)) = peel_once(formats, t) else {
+            break;
+        };
+        if more.len() != 1 {
+            break;
+        }
+        let q = more.remove(0);
+        p.chain = format!("{}>{}", p.chain, q.chain);
+        p.inner = q.inner;
+        p.time = q.time.or(p.time);
+        p.host = q.host.or(p.host);
+        p.partial = p.partial || q.partial;
+    }
+    p
+}
+
+/// Which wrapper (index into `formats.wrappers`) peels the outside of
+/// `line`, if any.
+pub fn outer(formats: &Formats, line: &str) -> Option<usize> {
+    peel_once(formats, line).map(|(i, _)| i)
+}
+
+/// One piece of a line a wrapper can split (container runtimes cut long
+/// lines): `line` peeled by wrapper `w` alone, nothing nested peeled. `None`
+/// when `w` does not read it or gives no single record.
+pub fn piece(formats: &Formats, w: usize, line: &str) -> Option<Peeled> {
+    let def = formats.wrappers.get(w)?;
+    let json = match def.matcher {
+        WrapMatch::Json { .. } => json_of(line),
+        WrapMatch::Pattern(_) => None,
+    };
+    let mut got = peel_with(def, formats, line, &json)?;
+    if got.len() != 1 {
+        return None;
+    }
+    got.pop()
+}
+
+/// The record the pieces of one split line make: `text`, their inner texts
+/// joined, with the wrappers nested inside it peeled; the time, host and
+/// stream of the `first` piece.
+pub fn joined(formats: &Formats, first: &Peeled, text: String) -> Peeled {
+    nest(
+        formats,
+        Peeled {
+            inner: Inner::Text(text),
+            time: first.time,
+            host: first.host.clone(),
+            partial: false,
+            chain: first.chain.clone(),
+            group: first.group.clone(),
+        },
+    )
+}
+
+fn json_of(line: &str) -> Option<Value> {
     let t = line.trim_start();
-    let json = if t.starts_with('{') && t.trim_end().ends_with('}') {
+    if t.starts_with('{') && t.trim_end().ends_with('}') {
         serde_json::from_str::<Value>(t.trim_end()).ok()
     } else {
         None
-    };
-    for w in &formats.wrappers {
-        let got = match (&w.matcher, &json) {
-            (WrapMatch::Pattern(re), _) => pattern(w, re, line, formats),
-            (WrapMatch::Json { all, any }, Some(Value::Object(root))) => {
-                let v = View::new(root);
-                let hit = all.iter().all(|p| v.has(p))
-                    && (any.is_empty() || any.iter().any(|p| v.has(p)));
-                if hit {
-                    object(w, root, &v)
-                } else {
-                    None
-                }
+    }
+}
+
+fn peel_once(formats: &Formats, line: &str) -> Option<(usize, Vec<Peeled>)> {
+    // the line is read as JSON only when a JSON wrapper's keys are in it
+    let mut json: Option<Option<Value>> = None;
+    for (i, w) in formats.wrappers.iter().enumerate() {
+        let got = match &w.matcher {
+            WrapMatch::Pattern(_) => peel_with(w, formats, line, &None),
+            WrapMatch::Json { all, .. } if all.iter().all(|p| key_written(line, p)) => {
+                let json = json.get_or_insert_with(|| json_of(line));
+                peel_with(w, formats, line, json)
             }
-            _ => None,
+            WrapMatch::Json { .. } => None,
         };
-        if got.is_some() {
-            return got;
+        if let Some(v) = got {
+            return Some((i, v));
         }
     }
     None
+}
+
+/// Whether the first key of `path` (`a` of `a.b`, which also finds the key
+/// `"a.b"`) is written in `line` as a quoted key's start.
+fn key_written(line: &str, path: &str) -> bool {
+    let key = path.split('.').next().unwrap_or(path);
+    let b = line.as_bytes();
+    key.is_empty()
+        || memchr::memmem::find_iter(b, key.as_bytes()).any(|i| i > 0 && b[i - 1] == b'"')
+}
+
+fn peel_with(
+    w: &WrapperDef,
+    formats: &Formats,
+    line: &str,
+    json: &Option<Value>,
+) -> Option<Vec<Peeled>> {
+    match (&w.matcher, json) {
+        (WrapMatch::Pattern(re), _) => pattern(w, re, line, formats),
+        (WrapMatch::Json { all, any }, Some(Value::Object(root))) => {
+            let v = View::new(root);
+            let hit =
+                all.iter().all(|p| v.has(p)) && (any.is_empty() || any.iter().any(|p| v.has(p)));
+            if hit {
+                object(w, root, &v)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 fn pattern(
@@ -101,22 +174,29 @@ fn pattern(
     formats: &Formats,
 ) -> Option<Vec<Peeled>> {
     let c = re.captures(line)?;
-    let inner = c.name("inner")?.as_str();
+    // an optional `inner` that took no part in the match is empty
+    let inner = c.name("inner").map_or("", |m| m.as_str());
     let time = c.name("time").and_then(|m| {
         super::line::time_of(m.as_str(), w.time_format.as_deref(), formats.default_year)
     });
     let host = c.name("host").map(|m| m.as_str().to_string());
     let partial = match &w.partial {
-        Partial::Marker { key, value } => c.name(key).is_some_and(|m| m.as_str() == value),
-        Partial::Unterminated => !inner.ends_with('\n'),
+        Partial::Marker { key, value, .. } => c.name(key).is_some_and(|m| m.as_str() == value),
+        Partial::Unterminated { .. } => !inner.ends_with('\n'),
         Partial::None => false,
     };
+    let group = w
+        .partial
+        .group()
+        .and_then(|g| c.name(g))
+        .map(|m| m.as_str().to_string());
     Some(vec![Peeled {
         inner: Inner::Text(inner.trim_end_matches(['\n', '\r']).to_string()),
         time,
         host,
         partial,
         chain: w.name.clone(),
+        group,
     }])
 }
 
@@ -148,6 +228,7 @@ fn object(w: &WrapperDef, root: &Map<String, Value>, v: &View<'_>) -> Option<Vec
                 host: host.clone(),
                 inner,
                 chain: w.name.clone(),
+                group: None,
             });
         }
         return Some(out);
@@ -155,22 +236,24 @@ fn object(w: &WrapperDef, root: &Map<String, Value>, v: &View<'_>) -> Option<Vec
     let _ = root;
     let inner = inner_of(w, v)?;
     let partial = match (&w.partial, &inner) {
-        (Partial::Unterminated, Inner::Text(_)) => w
+        (Partial::Unterminated { .. }, Inner::Text(_)) => w
             .inner
             .iter()
             .find_map(|p| v.get(p).and_then(Value::as_str))
             .is_some_and(|s| !s.ends_with('\n')),
-        (Partial::Marker { key, value }, _) => {
+        (Partial::Marker { key, value, .. }, _) => {
             v.get(key).and_then(text_of).is_some_and(|s| &s == value)
         }
         _ => false,
     };
+    let group = w.partial.group().and_then(|g| v.get(g)).and_then(text_of);
     Some(vec![Peeled {
         inner,
         time: time_in(v, w),
         host,
         partial,
         chain: w.name.clone(),
+        group,
     }])
 }
 
