@@ -404,24 +404,25 @@ impl Catalog {
         }
         // (score, user grammar, hinted dialect, specificity, id)
         let mut best: Option<(u64, bool, bool, usize, ParserId)> = None;
-        let mut consider = |cand: (u64, bool, bool, usize, ParserId)| {
+        type Cand = (u64, bool, bool, usize, ParserId);
+        fn consider(best: &mut Option<Cand>, cand: Cand) {
             if cand.0 == 0 {
                 return;
             }
-            let better = match &best {
+            let better = match best {
                 None => true,
                 Some(b) => (cand.0, cand.1, cand.2, cand.3) > (b.0, b.1, b.2, b.3),
             };
             if better {
-                best = Some(cand);
+                *best = Some(cand);
             }
-        };
+        }
         let json_hits = lines
             .iter()
             .filter(|l| applog::looks_like_json(l))
             .filter(|l| applog::parse_json_line(l, &self.formats).is_ok_and(|v| !v.is_empty()))
             .count() as u64;
-        consider((json_hits * 2, false, false, 0, ParserId::Json));
+        consider(&mut best, (json_hits * 2, false, false, 0, ParserId::Json));
         let mut inexact_of = vec![0usize; self.access.len()];
         for (i, g) in self.access.iter().enumerate() {
             let mut score = 0u64;
@@ -436,15 +437,21 @@ impl Catalog {
                 }
             }
             let hinted = hint.is_some_and(|h| g.dialect() == h);
-            consider((
-                score,
-                i < self.user_count,
-                hinted,
-                g.specificity(),
-                ParserId::Access(i),
-            ));
+            consider(
+                &mut best,
+                (
+                    score,
+                    i < self.user_count,
+                    hinted,
+                    g.specificity(),
+                    ParserId::Access(i),
+                ),
+            );
         }
-        for (i, def) in self.formats.lines.iter().enumerate() {
+        // every head line read exactly already: no text grammar can do
+        // better, and their patterns need not be compiled for this file
+        let perfect = best.as_ref().is_some_and(|b| b.0 >= 2 * lines.len() as u64);
+        for (i, def) in self.formats.lines.iter().enumerate().filter(|_| !perfect) {
             let score = lines
                 .iter()
                 .filter(|l| {
@@ -453,20 +460,27 @@ impl Catalog {
                 })
                 .count() as u64
                 * 2;
-            consider((
-                score,
-                false,
-                false,
-                def.regex.as_str().len(),
-                ParserId::Line(i),
-            ));
+            consider(
+                &mut best,
+                (
+                    score,
+                    false,
+                    false,
+                    def.regex.as_str().len(),
+                    ParserId::Line(i),
+                ),
+            );
         }
         let logfmt_hits = lines
             .iter()
+            .filter(|_| !perfect)
             .filter(|l| logfmt::parse(&String::from_utf8_lossy(l), 2).is_some())
             .count() as u64;
         // logfmt reads any `a=b c=d` text: it wins only over nothing better
-        consider((logfmt_hits * 2, false, false, 0, ParserId::Logfmt));
+        consider(
+            &mut best,
+            (logfmt_hits * 2, false, false, 0, ParserId::Logfmt),
+        );
         let id = best?.4;
         let partial = match id {
             ParserId::Access(i) if inexact_of[i] * 2 > lines.len() => {

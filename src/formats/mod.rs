@@ -202,3 +202,17 @@ impl Formats {
             .filter(move |p| p.logger == "*" || p.logger == logger)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The built-ins are compiled lazily at run time; here every one is
+    /// compiled and checked as a user's file would be.
+    #[test]
+    fn every_built_in_definition_compiles_with_every_check() {
+        for r in super::schema::check_builtins() {
+            if let Err(e) = r {
+                panic!("{e}");
+            }
+        }
+    }
+}

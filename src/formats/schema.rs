@@ -4,6 +4,72 @@
 use std::collections::BTreeMap;
 
 use regex::Regex;
+
+/// A regular expression compiled on first use. The built-in definitions
+/// hold a few hundred patterns and a run needs only those its files meet,
+/// so compiling them all at start-up would cost more than reading a small
+/// file; a user's patterns are compiled (checked) when their file is read.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    src: String,
+    re: std::sync::OnceLock<Regex>,
+}
+
+impl Pattern {
+    fn lazy(src: &str) -> Pattern {
+        Pattern {
+            src: src.to_string(),
+            re: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn compiled(src: &str, re: Regex) -> Pattern {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(re);
+        Pattern {
+            src: src.to_string(),
+            re: cell,
+        }
+    }
+}
+
+impl std::ops::Deref for Pattern {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.re.get_or_init(|| {
+            // built-in patterns are checked by the tests; should one fail to
+            // compile, it matches nothing rather than stopping a run
+            Regex::new(&self.src).unwrap_or_else(|_| Regex::new(r"[^\s\S]").expect("static regex"))
+        })
+    }
+}
+
+/// Whether `origin` is one of the embedded grammar files (compiled lazily,
+/// checked by the tests) rather than a user's (checked when read).
+fn is_builtin(origin: &str) -> bool {
+    super::BUILTIN_FILES.iter().any(|(f, _)| *f == origin) && !CHECK_ALL.with(|c| c.get())
+}
+
+thread_local! {
+    /// Set by [`check_builtins`]: compile and check the built-ins eagerly.
+    static CHECK_ALL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Compile every built-in definition eagerly, with all the checks a user's
+/// file gets (for tests and `formats test`).
+pub fn check_builtins() -> Vec<Result<Defs, String>> {
+    CHECK_ALL.with(|c| c.set(true));
+    let out = super::BUILTIN_FILES
+        .iter()
+        .map(|(label, text)| {
+            let t: super::DefTables = toml::from_str(text).map_err(|e| format!("{label}: {e}"))?;
+            t.compile(label).map_err(|e| format!("{label}: {e}"))
+        })
+        .collect();
+    CHECK_ALL.with(|c| c.set(false));
+    out
+}
 use serde::Deserialize;
 
 use crate::model::TimeAnchor;
@@ -175,7 +241,7 @@ pub struct Template {
     /// The role whose text is matched.
     pub on: String,
     /// The compiled pattern.
-    pub regex: Regex,
+    pub regex: Pattern,
 }
 
 /// A structured-record definition (`[[logger]]`).
@@ -194,7 +260,7 @@ pub struct LoggerDef {
     pub(crate) match_all: Vec<String>,
     pub(crate) match_any: Vec<String>,
     pub(crate) match_none: Vec<String>,
-    pub(crate) match_value: Vec<(String, Regex)>,
+    pub(crate) match_value: Vec<(String, Pattern)>,
     /// Only records read from this form are detected as this logger.
     pub form: Option<Form>,
     /// Higher is tried first.
@@ -239,7 +305,7 @@ pub struct LineDef {
     /// Where the shape was learned.
     pub source: String,
     /// The pattern.
-    pub regex: Regex,
+    pub regex: Pattern,
     /// A literal every matching line contains (cheap pre-check), if any.
     pub time_format: Option<String>,
     /// A capture read further as logfmt or JSON.
@@ -314,7 +380,7 @@ impl Partial {
 #[derive(Debug, Clone)]
 pub enum WrapMatch {
     /// A regex with an `inner` capture.
-    Pattern(Regex),
+    Pattern(Pattern),
     /// A JSON object with these keys.
     Json {
         /// All of these paths.
@@ -570,8 +636,13 @@ fn unit_of(s: Option<&str>, what: &str, name: &str) -> Result<Option<Unit>, Stri
     }
 }
 
-fn regex_of(p: &str, what: &str, name: &str) -> Result<Regex, String> {
-    Regex::new(p).map_err(|e| err(what, name, format!("bad pattern: {e}")))
+fn regex_of(p: &str, what: &str, name: &str, origin: &str) -> Result<Pattern, String> {
+    if is_builtin(origin) {
+        return Ok(Pattern::lazy(p));
+    }
+    Regex::new(p)
+        .map(|re| Pattern::compiled(p, re))
+        .map_err(|e| err(what, name, format!("bad pattern: {e}")))
 }
 
 fn roles_for(kind: Kind) -> &'static [&'static str] {
@@ -617,10 +688,15 @@ pub(crate) fn logger(t: LoggerToml, origin: &str) -> Result<LoggerDef, String> {
     check_roles(leaves.keys(), kind, "logger", &name)?;
     let mut templates = Vec::new();
     for tp in t.template {
-        let regex = regex_of(&tp.pattern, "logger", &name)?;
+        let regex = regex_of(&tp.pattern, "logger", &name, origin)?;
         let on = tp.on.unwrap_or_else(|| "message".to_string());
         let roles = roles_for(kind);
-        for g in regex.capture_names().flatten() {
+        let names: Vec<&str> = if is_builtin(origin) {
+            Vec::new()
+        } else {
+            regex.capture_names().flatten().collect()
+        };
+        for g in names {
             if !roles.contains(&g) {
                 return Err(err(
                     "logger",
@@ -633,7 +709,7 @@ pub(crate) fn logger(t: LoggerToml, origin: &str) -> Result<LoggerDef, String> {
     }
     let mut match_value = Vec::new();
     for (path, p) in t.match_value {
-        match_value.push((path, regex_of(&p, "logger", &name)?));
+        match_value.push((path, regex_of(&p, "logger", &name, origin)?));
     }
     let time_anchor = anchor_of(t.time_anchor.as_deref(), kind, "logger", &name)?;
     let form = match t.form.as_deref() {
@@ -674,8 +750,9 @@ pub(crate) fn logger(t: LoggerToml, origin: &str) -> Result<LoggerDef, String> {
 pub(crate) fn line(t: LineToml, origin: &str) -> Result<LineDef, String> {
     let name = t.name;
     let kind = kind_of(t.kind.as_deref(), "line", &name)?;
-    let regex = regex_of(&t.pattern, "line", &name)?;
-    if t.logger.is_none() {
+    let regex = regex_of(&t.pattern, "line", &name, origin)?;
+    let checked = !is_builtin(origin);
+    if checked && t.logger.is_none() {
         let roles = roles_for(kind);
         for g in regex.capture_names().flatten() {
             if !roles.contains(&g) && !LINE_EXTRA.contains(&g) && t.rest.as_deref() != Some(g) {
@@ -687,7 +764,7 @@ pub(crate) fn line(t: LineToml, origin: &str) -> Result<LineDef, String> {
             }
         }
     }
-    if let Some(r) = &t.rest {
+    if let (Some(r), true) = (&t.rest, checked) {
         if !regex.capture_names().flatten().any(|g| g == r) {
             return Err(err("line", &name, format!("rest `{r}` is no capture")));
         }
@@ -724,8 +801,8 @@ pub(crate) fn wrapper(t: WrapperToml, origin: &str) -> Result<WrapperDef, String
     let name = t.name;
     let matcher = match (&t.pattern, t.match_all.is_empty() && t.match_any.is_empty()) {
         (Some(p), true) => {
-            let re = regex_of(p, "wrapper", &name)?;
-            if !re.capture_names().flatten().any(|g| g == "inner") {
+            let re = regex_of(p, "wrapper", &name, origin)?;
+            if !is_builtin(origin) && !re.capture_names().flatten().any(|g| g == "inner") {
                 return Err(err(
                     "wrapper",
                     &name,
