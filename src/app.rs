@@ -604,36 +604,34 @@ fn run_formats(a: FormatsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                 "json", "built-in", "JSON lines: zap, logrus, slog, zerolog, structlog, python-json-logger, pino, bunyan, winston, logstash-logback, ECS, tracing, OpenTelemetry; nginx escape=json, Caddy, Traefik"
             ));
             let f = &catalog.formats;
+            let mut row = |name: String, what: &str, description: &str, origin: &str| {
+                s.push_str(&format!(
+                    "{name:<28} {:<9} {what}: {description} [{origin}]\n",
+                    origin_of(origin)
+                ));
+            };
             for l in &f.loggers {
-                let kind = match l.kind {
+                let what = match l.kind {
                     crate::formats::Kind::App => "logger",
                     crate::formats::Kind::Access => "access logger",
                 };
-                s.push_str(&format!(
-                    "{:<28} {:<9} {kind}: {} [{}]\n",
-                    format!("json:{}", l.name),
-                    origin_of(&l.origin),
-                    l.description,
-                    l.origin
-                ));
+                row(format!("json:{}", l.name), what, &l.description, &l.origin);
             }
             for l in &f.lines {
-                s.push_str(&format!(
-                    "{:<28} {:<9} line: {} [{}]\n",
+                row(
                     format!("line:{}", l.name),
-                    origin_of(&l.origin),
-                    l.description,
-                    l.origin
-                ));
+                    "line",
+                    &l.description,
+                    &l.origin,
+                );
             }
             for w in &f.wrappers {
-                s.push_str(&format!(
-                    "{:<28} {:<9} wrapper: {} [{}]\n",
+                row(
                     format!("wrapper:{}", w.name),
-                    origin_of(&w.origin),
-                    w.description,
-                    w.origin
-                ));
+                    "wrapper",
+                    &w.description,
+                    &w.origin,
+                );
             }
             for p in &f.paths {
                 s.push_str(&format!(
