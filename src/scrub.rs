@@ -523,6 +523,27 @@ fn reads_as_secret(v: &str) -> bool {
 
 /// Base64 text that decodes to `AC…:…` or `SK…:…` (a Basic value written
 /// without its scheme).
+/// Standard base64 with padding: the encoding of the Basic credentials the
+/// scrub decodes (tests and the fuzz target plant credentials with it).
+pub fn base64_encode(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn base64_pairs(s: &str) -> Vec<Edit> {
     static RE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_-]{44,}={0,2}").expect("static regex"));
@@ -1373,25 +1394,6 @@ mod tests {
 
     use proptest::prelude::*;
 
-    fn base64(bytes: &[u8]) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for c in bytes.chunks(3) {
-            let n = c
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-            for i in 0..4 {
-                if i <= c.len() {
-                    out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-
     /// A credential planted in one of the shapes logs write them in:
     /// (the text to plant, the secret that must not survive).
     fn planted() -> impl Strategy<Value = (String, String)> {
@@ -1472,11 +1474,11 @@ mod tests {
                 prop::sample::select(vec!["Authorization: Basic ", "basic ", "\"Basic "])
             )
                 .prop_map(|(a, t, h)| {
-                    let b = base64(format!("{a}:{t}").as_bytes());
+                    let b = base64_encode(format!("{a}:{t}").as_bytes());
                     (format!("{h}{b}"), b)
                 }),
             (key_sid, alnum32).prop_map(|(k, t)| {
-                let b = base64(format!("{k}:{t}").as_bytes());
+                let b = base64_encode(format!("{k}:{t}").as_bytes());
                 (format!("creds={b}"), b)
             }),
             (

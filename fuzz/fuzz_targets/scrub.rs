@@ -25,23 +25,6 @@ fn draw(bytes: &[u8], alphabet: &[u8], n: usize) -> String {
         .collect()
 }
 
-fn base64(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(char::from(B64[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// (the planted text, the secret).
 fn plant(shape: u8, raw: &[u8]) -> (String, String) {
@@ -68,7 +51,7 @@ fn plant(shape: u8, raw: &[u8]) -> (String, String) {
         ),
         9 => (format!("password={password}"), password),
         10 => {
-            let b = base64(format!("{SID}:{token}").as_bytes());
+            let b = sidtrace::scrub::base64_encode(format!("{SID}:{token}").as_bytes());
             (format!("Authorization: Basic {b}"), b)
         }
         11 => {

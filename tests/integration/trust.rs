@@ -59,25 +59,6 @@ fn egress_line(i: u32, user: &str, target: &str, auth: &str, body: &str) -> Stri
     )
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// A distinct Auth Token (32 hex digits) per shape.
 fn token(i: u32) -> String {
     format!("feedface{i:024x}")
@@ -150,11 +131,11 @@ fn planted() -> Planted {
         ),
         (
             10,
-            base64(format!("{ACCT}:{}", token(10)).as_bytes()),
+            sidtrace::scrub::base64_encode(format!("{ACCT}:{}", token(10)).as_bytes()),
             None,
             format!(
                 r#","headers":{{"Authorization":"Basic {}"}}"#,
-                base64(format!("{ACCT}:{}", token(10)).as_bytes())
+                sidtrace::scrub::base64_encode(format!("{ACCT}:{}", token(10)).as_bytes())
             ),
         ),
         (
@@ -192,11 +173,11 @@ fn planted() -> Planted {
         ),
         (
             16,
-            base64(format!("{KEY_SID}:{}", key_secret(16)).as_bytes()),
+            sidtrace::scrub::base64_encode(format!("{KEY_SID}:{}", key_secret(16)).as_bytes()),
             None,
             format!(
                 r#","creds":"{}""#,
-                base64(format!("{KEY_SID}:{}", key_secret(16)).as_bytes())
+                sidtrace::scrub::base64_encode(format!("{KEY_SID}:{}", key_secret(16)).as_bytes())
             ),
         ),
         (
@@ -235,7 +216,7 @@ fn planted() -> Planted {
         })
         .collect();
     let path = format!("/2010-04-01/Accounts/{ACCT}/Messages.json");
-    let basic = base64(format!("{ACCT}:{}", token(31)).as_bytes());
+    let basic = sidtrace::scrub::base64_encode(format!("{ACCT}:{}", token(31)).as_bytes());
     let egress = vec![
         (
             token(30),
